@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AllocationConfig(AppConfig):
+    name = "shuiquan.allocation"
+    label = "allocation"
+    verbose_name = "初始水权分配 Allocation"

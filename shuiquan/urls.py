@@ -1,0 +1,25 @@
+"""URL map: pages per app, the public portal, the API under /api/v1/ with its OpenAPI schema."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+APPS = ["registry", "ledger", "allocation", "trading", "metering", "supervision", "finance", "pilot"]
+
+api_patterns = [path(f"{app}/", include(f"shuiquan.{app}.api.urls")) for app in APPS]
+
+urlpatterns = [
+    path("", include("shuiquan.core.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("public/", include("shuiquan.portal.urls")),
+    *[path(f"{app}/", include(f"shuiquan.{app}.urls")) for app in APPS],
+    path("api/v1/", include((api_patterns, "api"))),
+    path("api/openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi-schema"), name="api-redoc"),
+]
+
+handler403 = "shuiquan.core.errors_views.forbidden"
+handler404 = "shuiquan.core.errors_views.not_found"
+handler500 = "shuiquan.core.errors_views.server_error"
