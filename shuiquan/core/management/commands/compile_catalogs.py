@@ -1,4 +1,5 @@
-"""Compile the translation catalogues (``locale/*/LC_MESSAGES/django.po`` → ``.mo``) with polib, so
+"""Compile the translation catalogues (``locale/`` and each app's ``shuiquan/<app>/locale/``, ``.po`` →
+``.mo``) with polib, so
 no GNU gettext is needed on the machine. The ``.mo`` files are build output and are not in git."""
 
 from pathlib import Path
@@ -13,8 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         n = 0
-        for locale_dir in settings.LOCALE_PATHS:
-            for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
+        dirs = [Path(d) for d in settings.LOCALE_PATHS] + sorted((settings.BASE_DIR / "shuiquan").glob("*/locale"))
+        for locale_dir in dirs:
+            for po_path in locale_dir.glob("*/LC_MESSAGES/*.po"):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                     continue
