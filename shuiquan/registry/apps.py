@@ -5,3 +5,6 @@ class RegistryConfig(AppConfig):
     name = "shuiquan.registry"
     label = "registry"
     verbose_name = "台账 Registry"
+
+    def ready(self):
+        from . import params  # noqa: F401  (declares the registry's parameters)
