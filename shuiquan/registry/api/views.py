@@ -30,10 +30,10 @@ ERRORS = {
 READ_ERRORS = {k: v for k, v in ERRORS.items() if k in (401, 404)}
 
 
-def read_only_schema(tag: str):
+def read_only_schema(tag: str, read):
     return extend_schema_view(
-        list=extend_schema(tags=[tag], responses={401: ERRORS[401]}),
-        retrieve=extend_schema(tags=[tag], responses=READ_ERRORS),
+        list=extend_schema(tags=[tag], responses={200: read(many=True), 401: ERRORS[401]}),
+        retrieve=extend_schema(tags=[tag], responses={200: read, **READ_ERRORS}),
     )
 
 
@@ -90,63 +90,63 @@ class PublicReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
 # --- reference data -------------------------------------------------------------------------------
 
 
-@read_only_schema("registry: reference")
+@read_only_schema("registry: reference", s.RegionSerializer)
 class RegionViewSet(ScopedReadOnlyViewSet):
     queryset = m.Region.objects.select_related("parent").prefetch_related("members")
     serializer_class = s.RegionSerializer
     filterset_class = fs.RegionFilterSet
 
 
-@read_only_schema("registry: reference")
+@read_only_schema("registry: reference", s.BasinSerializer)
 class BasinViewSet(ScopedReadOnlyViewSet):
     queryset = m.Basin.objects.all()
     serializer_class = s.BasinSerializer
     filterset_class = fs.BasinFilterSet
 
 
-@read_only_schema("registry: reference")
+@read_only_schema("registry: reference", s.RiverSerializer)
 class RiverViewSet(ScopedReadOnlyViewSet):
     queryset = m.River.objects.select_related("basin").prefetch_related("regions")
     serializer_class = s.RiverSerializer
     filterset_class = fs.RiverFilterSet
 
 
-@read_only_schema("registry: reference")
+@read_only_schema("registry: reference", s.ReservoirSerializer)
 class ReservoirViewSet(ScopedReadOnlyViewSet):
     queryset = m.Reservoir.objects.select_related("region")
     serializer_class = s.ReservoirSerializer
     filterset_class = fs.ReservoirFilterSet
 
 
-@read_only_schema("registry: reference")
+@read_only_schema("registry: reference", s.WaterResourceZoneSerializer)
 class WaterResourceZoneViewSet(ScopedReadOnlyViewSet):
     queryset = m.WaterResourceZone.objects.all()
     serializer_class = s.WaterResourceZoneSerializer
     filterset_class = fs.WaterResourceZoneFilterSet
 
 
-@read_only_schema("registry: reference")
+@read_only_schema("registry: reference", s.WaterSourceSerializer)
 class WaterSourceViewSet(ScopedReadOnlyViewSet):
     queryset = m.WaterSource.objects.all()
     serializer_class = s.WaterSourceSerializer
     filterset_class = fs.WaterSourceFilterSet
 
 
-@read_only_schema("registry: reference")
+@read_only_schema("registry: reference", s.AuthoritySerializer)
 class AuthorityViewSet(ScopedReadOnlyViewSet):
     queryset = m.Authority.objects.select_related("region")
     serializer_class = s.AuthoritySerializer
     filterset_class = fs.AuthorityFilterSet
 
 
-@read_only_schema("registry: reference")
+@read_only_schema("registry: reference", s.SectorSerializer)
 class SectorViewSet(PublicReadOnlyViewSet):
     queryset = m.Sector.objects.all()
     serializer_class = s.SectorSerializer
     filterset_class = fs.SectorFilterSet
 
 
-@read_only_schema("registry: seed tables")
+@read_only_schema("registry: seed tables", s.DualControlTargetSerializer)
 class DualControlTargetViewSet(PublicReadOnlyViewSet):
     """Table 2-1: total-use control targets (2025) and the city's sector split."""
 
@@ -155,7 +155,7 @@ class DualControlTargetViewSet(PublicReadOnlyViewSet):
     filterset_class = fs.DualControlTargetFilterSet
 
 
-@read_only_schema("registry: seed tables")
+@read_only_schema("registry: seed tables", s.NonConventionalMinimumSerializer)
 class NonConventionalMinimumViewSet(PublicReadOnlyViewSet):
     """Table 2-1: minimum non-conventional water use by region and year."""
 
@@ -164,7 +164,7 @@ class NonConventionalMinimumViewSet(PublicReadOnlyViewSet):
     filterset_class = fs.NonConventionalMinimumFilterSet
 
 
-@read_only_schema("registry: seed tables")
+@read_only_schema("registry: seed tables", s.SnwdQuotaSerializer)
 class SnwdQuotaViewSet(PublicReadOnlyViewSet):
     """Table 2-2 and §2.3: SNWD middle-route quotas."""
 
@@ -173,7 +173,7 @@ class SnwdQuotaViewSet(PublicReadOnlyViewSet):
     filterset_class = fs.SnwdQuotaFilterSet
 
 
-@read_only_schema("registry: seed tables")
+@read_only_schema("registry: seed tables", s.WaterUseStatisticSerializer)
 class WaterUseStatisticViewSet(PublicReadOnlyViewSet):
     """Table 1-2: annual water use 2017–2021 by region (rows, and the printed totals as printed)."""
 
@@ -182,7 +182,7 @@ class WaterUseStatisticViewSet(PublicReadOnlyViewSet):
     filterset_class = fs.WaterUseStatisticFilterSet
 
 
-@read_only_schema("registry: seed tables")
+@read_only_schema("registry: seed tables", s.RegionWaterResourcesSerializer)
 class RegionWaterResourcesViewSet(PublicReadOnlyViewSet):
     """Table 1-1: mean precipitation, runoff depth and water resources by region."""
 
@@ -191,7 +191,7 @@ class RegionWaterResourcesViewSet(PublicReadOnlyViewSet):
     filterset_class = fs.RegionWaterResourcesFilterSet
 
 
-@read_only_schema("registry: seed tables")
+@read_only_schema("registry: seed tables", s.IndicatorSerializer)
 class IndicatorViewSet(PublicReadOnlyViewSet):
     """City figures stated in the seed (supply, use by sector, forecasts, counts)."""
 
