@@ -19,8 +19,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from shuiquan.core import units
@@ -194,15 +193,15 @@ def _add_url(request, model, name, query="") -> str | None:
 class RegionList(ListView):
     queryset = m.Region.objects.select_related("parent")
     filterset_class = fs.RegionFilterSet
-    columns = [("name", _l("名称")), ("code", _l("行政区划代码")), ("kind", _l("类型")), ("parent", _l("上级")), ("name_en", _l("英文名"))]
+    columns = [("name", _("名称")), ("code", _("行政区划代码")), ("kind", _("类型")), ("parent", _("上级")), ("name_en", _("英文名"))]
     add_url_name = "registry:region_add"
     paginate_by = 100
 
 
 class RegionDetail(DetailView):
     queryset = m.Region.objects.select_related("parent")
-    fields = [("name", _l("名称")), ("name_en", _l("英文名")), ("code", _l("行政区划代码")), ("kind", _l("类型")),
-              ("parent", _l("上级")), ("comments", _l("备注"))]
+    fields = [("name", _("名称")), ("name_en", _("英文名")), ("code", _("行政区划代码")), ("kind", _("类型")),
+              ("parent", _("上级")), ("comments", _("备注"))]
     edit_url_name = "registry:region_edit"
     delete_url_name = "registry:region_delete"
 
@@ -210,32 +209,32 @@ class RegionDetail(DetailView):
         out = []
         stats = m.WaterUseStatistic.objects.filter(region=obj, use="").order_by("year")
         if stats.exists():
-            out.append(section(_l("年度用水量（表1-2）"), stats, [("year", _l("年份")), ("volume_m3", _l("用水量")), ("kind", _l("类型")),
-                                                            ("source_section", _l("出处"))], volume_fields=("volume_m3",)))
+            out.append(section(_("年度用水量（表1-2）"), stats, [("year", _("年份")), ("volume_m3", _("用水量")), ("kind", _("类型")),
+                                                            ("source_section", _("出处"))], volume_fields=("volume_m3",)))
         targets = m.DualControlTarget.objects.filter(region=obj)
         if targets.exists():
-            out.append(section(_l("用水总量控制目标（表2-1）"), targets, [("year", _l("目标年")), ("total_m3", _l("用水总量控制目标")),
-                                                                ("source_section", _l("出处"))], volume_fields=("total_m3",)))
+            out.append(section(_("用水总量控制目标（表2-1）"), targets, [("year", _("目标年")), ("total_m3", _("用水总量控制目标")),
+                                                                ("source_section", _("出处"))], volume_fields=("total_m3",)))
         mins = m.NonConventionalMinimum.objects.filter(region=obj)
         if mins.exists():
-            out.append(section(_l("非常规水最低利用量（表2-1）"), mins, [("year", _l("年份")), ("volume_m3", _l("最低利用量"))],
+            out.append(section(_("非常规水最低利用量（表2-1）"), mins, [("year", _("年份")), ("volume_m3", _("最低利用量"))],
                                volume_fields=("volume_m3",)))
         res = m.RegionWaterResources.objects.filter(region=obj)
         if res.exists():
-            out.append(section(_l("多年平均水资源量（表1-1）"), res, [("mean_precip_mm", _l("多年平均降雨量（mm）")),
-                                                              ("mean_runoff_depth_mm", _l("多年平均径流深（mm）")),
-                                                              ("water_resources_m3", _l("多年平均水资源量"))],
+            out.append(section(_("多年平均水资源量（表1-1）"), res, [("mean_precip_mm", _("多年平均降雨量（mm）")),
+                                                              ("mean_runoff_depth_mm", _("多年平均径流深（mm）")),
+                                                              ("water_resources_m3", _("多年平均水资源量"))],
                                volume_fields=("water_resources_m3",)))
         quotas = m.SnwdQuota.objects.filter(receiving_area=obj)
         if quotas.exists():
-            out.append(section(_l("南水北调城镇水量指标（表2-2）"), quotas, [("printed_name", _l("原表名称")), ("volume_m3", _l("水量指标"))],
+            out.append(section(_("南水北调城镇水量指标（表2-2）"), quotas, [("printed_name", _("原表名称")), ("volume_m3", _("水量指标"))],
                                volume_fields=("volume_m3",)))
         if obj.members.exists():
-            out.append(section(_l("组成行政区"), obj.members.all(), [("name", _l("名称")), ("code", _l("行政区划代码"))]))
+            out.append(section(_("组成行政区"), obj.members.all(), [("name", _("名称")), ("code", _("行政区划代码"))]))
         if obj.is_county_level:
             permits = m.WithdrawalPermit.objects.restrict(request.user).filter(region=obj).select_related("holder")
-            out.append(section(_l("取水许可证"), permits, [("number", _l("许可证编号")), ("holder", _l("取水权人")),
-                                                     ("annual_volume_m3", _l("年许可水量")), ("status", _l("状态"))],
+            out.append(section(_("取水许可证"), permits, [("number", _("许可证编号")), ("holder", _("取水权人")),
+                                                     ("annual_volume_m3", _("年许可水量")), ("status", _("状态"))],
                                volume_fields=("annual_volume_m3",), more_url=_url("withdrawalpermit_list", query=f"region={obj.pk}")))
         return out
 
@@ -248,123 +247,123 @@ class RegionDetail(DetailView):
 class BasinList(ListView):
     queryset = m.Basin.objects.select_related("parent")
     filterset_class = fs.BasinFilterSet
-    columns = [("name", _l("流域")), ("parent", _l("上级流域")), ("area_km2", _l("面积（km²）")), ("facts", _l("概况"))]
+    columns = [("name", _("流域")), ("parent", _("上级流域")), ("area_km2", _("面积（km²）")), ("facts", _("概况"))]
     add_url_name = "registry:basin_add"
 
 
 class BasinDetail(DetailView):
     queryset = m.Basin.objects.select_related("parent")
-    fields = [("name", _l("流域")), ("parent", _l("上级流域")), ("area_km2", _l("面积（km²）")), ("facts", _l("概况")), ("comments", _l("备注"))]
+    fields = [("name", _("流域")), ("parent", _("上级流域")), ("area_km2", _("面积（km²）")), ("facts", _("概况")), ("comments", _("备注"))]
     edit_url_name = "registry:basin_edit"
     delete_url_name = "registry:basin_delete"
 
     def sections(self, request, obj):
         return [
-            section(_l("下级流域"), obj.children.all(), [("name", _l("流域")), ("area_km2", _l("面积（km²）"))]),
-            section(_l("河流"), obj.rivers.all(), [("name", _l("河流")), ("length_km", _l("干流长度（km）")), ("area_km2", _l("集水面积（km²）"))]),
+            section(_("下级流域"), obj.children.all(), [("name", _("流域")), ("area_km2", _("面积（km²）"))]),
+            section(_("河流"), obj.rivers.all(), [("name", _("河流")), ("length_km", _("干流长度（km）")), ("area_km2", _("集水面积（km²）"))]),
         ]
 
 
 class RiverList(ListView):
     queryset = m.River.objects.select_related("basin")
     filterset_class = fs.RiverFilterSet
-    columns = [("name", _l("河流")), ("basin", _l("流域")), ("length_km", _l("干流长度（km）")), ("area_km2", _l("集水面积（km²）"))]
+    columns = [("name", _("河流")), ("basin", _("流域")), ("length_km", _("干流长度（km）")), ("area_km2", _("集水面积（km²）"))]
     add_url_name = "registry:river_add"
 
 
 class RiverDetail(DetailView):
     queryset = m.River.objects.select_related("basin")
-    fields = [("name", _l("河流")), ("basin", _l("流域")), ("length_km", _l("干流长度（km）")), ("area_km2", _l("集水面积（km²）")),
-              ("facts", _l("概况")), ("comments", _l("备注"))]
+    fields = [("name", _("河流")), ("basin", _("流域")), ("length_km", _("干流长度（km）")), ("area_km2", _("集水面积（km²）")),
+              ("facts", _("概况")), ("comments", _("备注"))]
     edit_url_name = "registry:river_edit"
     delete_url_name = "registry:river_delete"
 
     def sections(self, request, obj):
         return [
-            section(_l("水库"), obj.reservoirs.all(), [("name", _l("水库")), ("total_capacity_m3", _l("总库容"))], volume_fields=("total_capacity_m3",)),
-            section(_l("水源"), obj.sources.all(), [("name", _l("水源")), ("kind", _l("类型"))]),
-            section(_l("流经行政区"), obj.regions.all(), [("name", _l("名称"))]),
+            section(_("水库"), obj.reservoirs.all(), [("name", _("水库")), ("total_capacity_m3", _("总库容"))], volume_fields=("total_capacity_m3",)),
+            section(_("水源"), obj.sources.all(), [("name", _("水源")), ("kind", _("类型"))]),
+            section(_("流经行政区"), obj.regions.all(), [("name", _("名称"))]),
         ]
 
 
 class ReservoirList(ListView):
     queryset = m.Reservoir.objects.select_related("region", "river")
     filterset_class = fs.ReservoirFilterSet
-    columns = [("name", _l("水库")), ("region", _l("所在行政区")), ("river", _l("所在河流")), ("total_capacity_m3", _l("总库容")),
-               ("beneficial_capacity_m3", _l("兴利库容")), ("purposes", _l("功能"))]
+    columns = [("name", _("水库")), ("region", _("所在行政区")), ("river", _("所在河流")), ("total_capacity_m3", _("总库容")),
+               ("beneficial_capacity_m3", _("兴利库容")), ("purposes", _("功能"))]
     volume_fields = ("total_capacity_m3", "beneficial_capacity_m3")
     add_url_name = "registry:reservoir_add"
 
 
 class ReservoirDetail(DetailView):
     queryset = m.Reservoir.objects.select_related("region", "river")
-    fields = [("name", _l("水库")), ("region", _l("所在行政区")), ("river", _l("所在河流")), ("catchment_km2", _l("控制流域面积（km²）")),
-              ("total_capacity_m3", _l("总库容")), ("beneficial_capacity_m3", _l("兴利库容")), ("dead_capacity_m3", _l("死库容")),
-              ("purposes", _l("功能")), ("facts", _l("概况")), ("comments", _l("备注"))]
+    fields = [("name", _("水库")), ("region", _("所在行政区")), ("river", _("所在河流")), ("catchment_km2", _("控制流域面积（km²）")),
+              ("total_capacity_m3", _("总库容")), ("beneficial_capacity_m3", _("兴利库容")), ("dead_capacity_m3", _("死库容")),
+              ("purposes", _("功能")), ("facts", _("概况")), ("comments", _("备注"))]
     volume_fields = ("total_capacity_m3", "beneficial_capacity_m3", "dead_capacity_m3")
     edit_url_name = "registry:reservoir_edit"
     delete_url_name = "registry:reservoir_delete"
 
     def sections(self, request, obj):
         return [
-            section(_l("水源"), obj.sources.all(), [("name", _l("水源")), ("kind", _l("类型"))]),
-            section(_l("灌区"), m.IrrigationDistrict.objects.restrict(request.user).filter(reservoir=obj), [("name", _l("灌区")), ("region", _l("所在行政区"))]),
+            section(_("水源"), obj.sources.all(), [("name", _("水源")), ("kind", _("类型"))]),
+            section(_("灌区"), m.IrrigationDistrict.objects.restrict(request.user).filter(reservoir=obj), [("name", _("灌区")), ("region", _("所在行政区"))]),
         ]
 
 
 class WaterSourceList(ListView):
     queryset = m.WaterSource.objects.select_related("river", "reservoir", "region", "zone")
     filterset_class = fs.WaterSourceFilterSet
-    columns = [("name", _l("水源")), ("kind", _l("类型")), ("region", _l("所在行政区")), ("river", _l("河流")), ("reservoir", _l("水库")),
-               ("zone", _l("水资源分区")), ("is_overdraft_area", _l("地下水超采区"))]
+    columns = [("name", _("水源")), ("kind", _("类型")), ("region", _("所在行政区")), ("river", _("河流")), ("reservoir", _("水库")),
+               ("zone", _("水资源分区")), ("is_overdraft_area", _("地下水超采区"))]
     add_url_name = "registry:watersource_add"
     paginate_by = 100
 
 
 class WaterSourceDetail(DetailView):
     queryset = m.WaterSource.objects.select_related("river", "reservoir", "region", "zone")
-    fields = [("name", _l("水源")), ("kind", _l("类型")), ("source_type", _l("水源类型")), ("region", _l("所在行政区")), ("river", _l("河流")),
-              ("reservoir", _l("水库")), ("zone", _l("水资源分区")), ("is_overdraft_area", _l("地下水超采区")),
-              ("is_overloaded", _l("地表水超载地区")), ("comments", _l("备注"))]
+    fields = [("name", _("水源")), ("kind", _("类型")), ("source_type", _("水源类型")), ("region", _("所在行政区")), ("river", _("河流")),
+              ("reservoir", _("水库")), ("zone", _("水资源分区")), ("is_overdraft_area", _("地下水超采区")),
+              ("is_overloaded", _("地表水超载地区")), ("comments", _("备注"))]
     edit_url_name = "registry:watersource_edit"
     delete_url_name = "registry:watersource_delete"
 
     def sections(self, request, obj):
         permits = m.WithdrawalPermit.objects.restrict(request.user).filter(source=obj).select_related("holder", "region")
-        return [section(_l("取水许可证"), permits, [("number", _l("许可证编号")), ("holder", _l("取水权人")), ("region", _l("行政区")),
-                                                  ("annual_volume_m3", _l("年许可水量")), ("status", _l("状态"))],
+        return [section(_("取水许可证"), permits, [("number", _("许可证编号")), ("holder", _("取水权人")), ("region", _("行政区")),
+                                                  ("annual_volume_m3", _("年许可水量")), ("status", _("状态"))],
                         volume_fields=("annual_volume_m3",))]
 
 
 class ZoneList(ListView):
     queryset = m.WaterResourceZone.objects.all()
     filterset_class = fs.WaterResourceZoneFilterSet
-    columns = [("name", _l("水资源分区")), ("level", _l("级别"))]
+    columns = [("name", _("水资源分区")), ("level", _("级别"))]
 
 
 # ---------------------------------------------------------------------------------------------
 # Water users and permits
 # ---------------------------------------------------------------------------------------------
 
-PERMIT_COLUMNS = [("number", _l("许可证编号")), ("holder", _l("取水权人")), ("region", _l("取水地行政区")), ("source", _l("水源")),
-                  ("use", _l("取水用途")), ("annual_volume_m3", _l("年许可水量")), ("valid_to", _l("有效期止")), ("status", _l("状态"))]
+PERMIT_COLUMNS = [("number", _("许可证编号")), ("holder", _("取水权人")), ("region", _("取水地行政区")), ("source", _("水源")),
+                  ("use", _("取水用途")), ("annual_volume_m3", _("年许可水量")), ("valid_to", _("有效期止")), ("status", _("状态"))]
 
 
 class WaterUserList(ListView):
     queryset = m.WaterUser.objects.select_related("region", "sector")
     filterset_class = fs.WaterUserFilterSet
-    columns = [("name", _l("名称")), ("credit_code", _l("统一社会信用代码")), ("kind", _l("类型")), ("sector", _l("行业")),
-               ("region", _l("所在行政区")), ("is_public_supply", _l("公共供水")), ("contact_name", _l("联系人")), ("contact_phone", _l("联系电话"))]
+    columns = [("name", _("名称")), ("credit_code", _("统一社会信用代码")), ("kind", _("类型")), ("sector", _("行业")),
+               ("region", _("所在行政区")), ("is_public_supply", _("公共供水")), ("contact_name", _("联系人")), ("contact_phone", _("联系电话"))]
     add_url_name = "registry:wateruser_add"
     import_kind = "water_users"
 
 
 class WaterUserDetail(DetailView):
     queryset = m.WaterUser.objects.select_related("region", "sector")
-    fields = [("name", _l("名称")), ("kind", _l("类型")), ("credit_code", _l("统一社会信用代码")), ("sector", _l("行业（GB/T 4754）")),
-              ("region", _l("所在行政区")), ("address", _l("地址")), ("is_public_supply", _l("公共供水")),
-              ("legal_representative", _l("法定代表人")), ("contact_name", _l("联系人")), ("contact_phone", _l("联系电话")),
-              ("contact_email", _l("电子邮箱")), ("comments", _l("备注"))]
+    fields = [("name", _("名称")), ("kind", _("类型")), ("credit_code", _("统一社会信用代码")), ("sector", _("行业（GB/T 4754）")),
+              ("region", _("所在行政区")), ("address", _("地址")), ("is_public_supply", _("公共供水")),
+              ("legal_representative", _("法定代表人")), ("contact_name", _("联系人")), ("contact_phone", _("联系电话")),
+              ("contact_email", _("电子邮箱")), ("comments", _("备注"))]
     edit_url_name = "registry:wateruser_edit"
     delete_url_name = "registry:wateruser_delete"
 
@@ -372,9 +371,9 @@ class WaterUserDetail(DetailView):
         permits = m.WithdrawalPermit.objects.restrict(request.user).filter(holder=obj).select_related("holder", "region", "source")
         intakes = m.IntakePoint.objects.restrict(request.user).filter(water_user=obj).select_related("region")
         return [
-            section(_l("取水许可证"), permits, PERMIT_COLUMNS, volume_fields=("annual_volume_m3",),
+            section(_("取水许可证"), permits, PERMIT_COLUMNS, volume_fields=("annual_volume_m3",),
                     add_url=_add_url(request, m.WithdrawalPermit, "withdrawalpermit_add", f"holder={obj.pk}&region={obj.region_id}")),
-            section(_l("取水口"), intakes, [("code", _l("取水口编码")), ("name", _l("名称")), ("kind", _l("类型")), ("region", _l("所在行政区"))]),
+            section(_("取水口"), intakes, [("code", _("取水口编码")), ("name", _("名称")), ("kind", _("类型")), ("region", _("所在行政区"))]),
         ]
 
 
@@ -396,8 +395,8 @@ class PermitList(ListView):
 class RenewalDueList(PermitList):
     """Permits whose renewal is due (valid_to − 45 days ≤ today), soonest first."""
 
-    columns = [("number", _l("许可证编号")), ("holder", _l("取水权人")), ("region", _l("取水地行政区")), ("annual_volume_m3", _l("年许可水量")),
-               ("valid_to", _l("有效期止")), ("renewal_due", _l("延续申请截止")), ("status", _l("状态"))]
+    columns = [("number", _("许可证编号")), ("holder", _("取水权人")), ("region", _("取水地行政区")), ("annual_volume_m3", _("年许可水量")),
+               ("valid_to", _("有效期止")), ("renewal_due", _("延续申请截止")), ("status", _("状态"))]
     add_url_name = None
     import_kind = None
 
@@ -413,13 +412,13 @@ class PermitDetail(DetailView):
         "holder", "region", "approving_authority", "supervising_authority", "source", "sector", "irrigation_district"
     )
     template_name = "registry/permit_detail.html"
-    fields = [("number", _l("许可证编号")), ("holder", _l("取水权人")), ("region", _l("取水地行政区")),
-              ("approving_authority", _l("审批机关")), ("supervising_authority", _l("监管机关")), ("source", _l("水源")),
-              ("source_type", _l("水源类型")), ("withdrawal_method", _l("取水方式")), ("use", _l("取水用途")), ("sector", _l("行业")),
-              ("annual_volume_m3", _l("年许可水量")), ("max_daily_volume_m3", _l("最大日取水量")),
-              ("return_water_location", _l("退水地点")), ("return_water_volume_m3", _l("年退水量")), ("issued_on", _l("发证日期")),
-              ("valid_from", _l("有效期起")), ("valid_to", _l("有效期止")), ("status", _l("状态")),
-              ("irrigation_district", _l("灌区")), ("comments", _l("备注"))]
+    fields = [("number", _("许可证编号")), ("holder", _("取水权人")), ("region", _("取水地行政区")),
+              ("approving_authority", _("审批机关")), ("supervising_authority", _("监管机关")), ("source", _("水源")),
+              ("source_type", _("水源类型")), ("withdrawal_method", _("取水方式")), ("use", _("取水用途")), ("sector", _("行业")),
+              ("annual_volume_m3", _("年许可水量")), ("max_daily_volume_m3", _("最大日取水量")),
+              ("return_water_location", _("退水地点")), ("return_water_volume_m3", _("年退水量")), ("issued_on", _("发证日期")),
+              ("valid_from", _("有效期起")), ("valid_to", _("有效期止")), ("status", _("状态")),
+              ("irrigation_district", _("灌区")), ("comments", _("备注"))]
     volume_fields = ("annual_volume_m3", "max_daily_volume_m3", "return_water_volume_m3")
     edit_url_name = "registry:withdrawalpermit_edit"
     delete_url_name = "registry:withdrawalpermit_delete"
@@ -431,13 +430,13 @@ class PermitDetail(DetailView):
         plans = m.AnnualWithdrawalPlan.objects.restrict(user).filter(permit=obj)
         can_edit = can(user, obj, CHANGE)
         return [
-            section(_l("取水口"), intakes, [("code", _l("取水口编码")), ("name", _l("名称")), ("kind", _l("类型")), ("source", _l("水源")),
-                                           ("longitude", _l("经度")), ("latitude", _l("纬度"))],
+            section(_("取水口"), intakes, [("code", _("取水口编码")), ("name", _("名称")), ("kind", _("类型")), ("source", _("水源")),
+                                           ("longitude", _("经度")), ("latitude", _("纬度"))],
                     add_url=_url("intakepoint_add", query=f"permit={obj.pk}&water_user={obj.holder_id}&region={obj.region_id}&source={obj.source_id}")
                     if can_edit else None, anchor="intakes"),
-            section(_l("计量设施"), devices, [("serial", _l("设备编号")), ("model", _l("型号")), ("protocol", _l("通信协议")),
-                                            ("intake_point", _l("取水口")), ("is_online", _l("在线监测")), ("status", _l("状态"))], anchor="devices"),
-            section(_l("年度取水计划"), plans, [("year", _l("年度")), ("volume_m3", _l("计划取水量")), ("note", _l("说明"))],
+            section(_("计量设施"), devices, [("serial", _("设备编号")), ("model", _("型号")), ("protocol", _("通信协议")),
+                                            ("intake_point", _("取水口")), ("is_online", _("在线监测")), ("status", _("状态"))], anchor="devices"),
+            section(_("年度取水计划"), plans, [("year", _("年度")), ("volume_m3", _("计划取水量")), ("note", _("说明"))],
                     volume_fields=("volume_m3",),
                     add_url=_url("annualwithdrawalplan_add", query=f"permit={obj.pk}") if can_edit else None, anchor="plans"),
         ]
@@ -526,8 +525,8 @@ class PermitStatusView(LoginRequiredMixin, View):
 class AnnualPlanList(ListView):
     queryset = m.AnnualWithdrawalPlan.objects.select_related("permit", "permit__holder", "permit__region")
     filterset_class = fs.AnnualWithdrawalPlanFilterSet
-    columns = [("permit", _l("取水许可证")), ("permit.holder", _l("取水权人")), ("permit.region", _l("行政区")), ("year", _l("年度")),
-               ("volume_m3", _l("计划取水量")), ("note", _l("说明"))]
+    columns = [("permit", _("取水许可证")), ("permit.holder", _("取水权人")), ("permit.region", _("行政区")), ("year", _("年度")),
+               ("volume_m3", _("计划取水量")), ("note", _("说明"))]
     volume_fields = ("volume_m3",)
     add_url_name = "registry:annualwithdrawalplan_add"
     link_column = "permit"
@@ -535,8 +534,8 @@ class AnnualPlanList(ListView):
 
 class AnnualPlanDetail(DetailView):
     queryset = m.AnnualWithdrawalPlan.objects.select_related("permit", "permit__holder")
-    fields = [("permit", _l("取水许可证")), ("permit.holder", _l("取水权人")), ("year", _l("年度")), ("volume_m3", _l("计划取水量")),
-              ("permit.annual_volume_m3", _l("年许可水量")), ("note", _l("说明"))]
+    fields = [("permit", _("取水许可证")), ("permit.holder", _("取水权人")), ("year", _("年度")), ("volume_m3", _("计划取水量")),
+              ("permit.annual_volume_m3", _("年许可水量")), ("note", _("说明"))]
     volume_fields = ("volume_m3", "permit.annual_volume_m3")
     edit_url_name = "registry:annualwithdrawalplan_edit"
     delete_url_name = "registry:annualwithdrawalplan_delete"
@@ -550,42 +549,42 @@ class AnnualPlanDetail(DetailView):
 class IntakePointList(ListView):
     queryset = m.IntakePoint.objects.select_related("region", "water_user", "permit", "source")
     filterset_class = fs.IntakePointFilterSet
-    columns = [("code", _l("取水口编码")), ("name", _l("名称")), ("kind", _l("类型")), ("region", _l("所在行政区")),
-               ("water_user", _l("取用水户")), ("permit", _l("取水许可证")), ("longitude", _l("经度")), ("latitude", _l("纬度"))]
+    columns = [("code", _("取水口编码")), ("name", _("名称")), ("kind", _("类型")), ("region", _("所在行政区")),
+               ("water_user", _("取用水户")), ("permit", _("取水许可证")), ("longitude", _("经度")), ("latitude", _("纬度"))]
     add_url_name = "registry:intakepoint_add"
 
 
 class IntakePointDetail(DetailView):
     queryset = m.IntakePoint.objects.select_related("region", "water_user", "permit", "source", "association")
-    fields = [("code", _l("取水口编码")), ("name", _l("名称")), ("kind", _l("类型")), ("region", _l("所在行政区")), ("water_user", _l("取用水户")),
-              ("permit", _l("取水许可证")), ("association", _l("用水者协会")), ("source", _l("水源")), ("longitude", _l("经度")),
-              ("latitude", _l("纬度")), ("comments", _l("备注"))]
+    fields = [("code", _("取水口编码")), ("name", _("名称")), ("kind", _("类型")), ("region", _("所在行政区")), ("water_user", _("取用水户")),
+              ("permit", _("取水许可证")), ("association", _("用水者协会")), ("source", _("水源")), ("longitude", _("经度")),
+              ("latitude", _("纬度")), ("comments", _("备注"))]
     edit_url_name = "registry:intakepoint_edit"
     delete_url_name = "registry:intakepoint_delete"
 
     def sections(self, request, obj):
         devices = m.MeteringDevice.objects.restrict(request.user).filter(intake_point=obj)
-        return [section(_l("计量设施"), devices, [("serial", _l("设备编号")), ("model", _l("型号")), ("protocol", _l("通信协议")),
-                                                ("is_online", _l("在线监测")), ("calibration_due", _l("下次检定日期")), ("status", _l("状态"))],
+        return [section(_("计量设施"), devices, [("serial", _("设备编号")), ("model", _("型号")), ("protocol", _("通信协议")),
+                                                ("is_online", _("在线监测")), ("calibration_due", _("下次检定日期")), ("status", _("状态"))],
                         add_url=_url("meteringdevice_add", query=f"intake_point={obj.pk}") if can(request.user, obj, CHANGE) else None)]
 
 
 class MeteringDeviceList(ListView):
     queryset = m.MeteringDevice.objects.select_related("intake_point", "region")
     filterset_class = fs.MeteringDeviceFilterSet
-    columns = [("serial", _l("设备编号")), ("model", _l("型号")), ("protocol", _l("通信协议")), ("station_address", _l("遥测站地址")),
-               ("intake_point", _l("取水口")), ("region", _l("所在行政区")), ("is_online", _l("在线监测")), ("calibration_due", _l("下次检定日期")),
-               ("status", _l("状态"))]
+    columns = [("serial", _("设备编号")), ("model", _("型号")), ("protocol", _("通信协议")), ("station_address", _("遥测站地址")),
+               ("intake_point", _("取水口")), ("region", _("所在行政区")), ("is_online", _("在线监测")), ("calibration_due", _("下次检定日期")),
+               ("status", _("状态"))]
     add_url_name = "registry:meteringdevice_add"
 
 
 class MeteringDeviceDetail(DetailView):
     queryset = m.MeteringDevice.objects.select_related("intake_point", "region")
-    fields = [("serial", _l("设备编号")), ("model", _l("型号")), ("manufacturer", _l("生产厂家")), ("protocol", _l("通信协议")),
-              ("station_address", _l("遥测站地址")), ("intake_point", _l("取水口")), ("region", _l("所在行政区")), ("is_online", _l("在线监测")),
-              ("meets_standard", _l("符合国家技术标准")), ("is_irrigation", _l("灌溉计量设施")), ("installed_on", _l("安装日期")),
-              ("calibrated_on", _l("检定日期")), ("calibration_due", _l("下次检定日期")), ("register_max_m3", _l("累计量程上限（立方米）")),
-              ("status", _l("状态")), ("comments", _l("备注"))]
+    fields = [("serial", _("设备编号")), ("model", _("型号")), ("manufacturer", _("生产厂家")), ("protocol", _("通信协议")),
+              ("station_address", _("遥测站地址")), ("intake_point", _("取水口")), ("region", _("所在行政区")), ("is_online", _("在线监测")),
+              ("meets_standard", _("符合国家技术标准")), ("is_irrigation", _("灌溉计量设施")), ("installed_on", _("安装日期")),
+              ("calibrated_on", _("检定日期")), ("calibration_due", _("下次检定日期")), ("register_max_m3", _("累计量程上限（立方米）")),
+              ("status", _("状态")), ("comments", _("备注"))]
     edit_url_name = "registry:meteringdevice_edit"
     delete_url_name = "registry:meteringdevice_delete"
 
@@ -595,32 +594,32 @@ class MeteringDeviceDetail(DetailView):
 # ---------------------------------------------------------------------------------------------
 
 FACT_LABELS = {
-    "towns": _l("乡镇"), "administrative_villages": _l("行政村（个）"), "natural_villages": _l("自然村（个）"),
-    "main_pipes_km": _l("干管（km）"), "branch_pipes_km": _l("支管（km）"), "lateral_pipes_km": _l("斗农管（km）"),
-    "mobile_hoses_km": _l("移动软管和微喷带（km）"), "valve_houses": _l("闸阀房（座）"), "outlets": _l("出水口（个）"), "since": _l("建设年代"),
-    "main_canal_km": _l("干渠（km，引水流量）"), "gravity_branch_canals_km": _l("自流支渠（km）"), "lift_branch_canals_km": _l("提灌支渠（km）"),
-    "drains_km": _l("干支排水沟（km）"), "farm_canals_km": _l("斗农渠（km）"), "structures": _l("建筑物（座）"),
-    "remote_metering_sites": _l("无线远程量水设施（处）"), "gate_automation": _l("闸门自动化控制（处）"), "monitoring_points": _l("监控（处）"),
-    "cooperatives": _l("用水合作社（个）"), "cooperatives_since": _l("合作社成立年份"), "lift_area_note": _l("提灌面积说明"),
+    "towns": _("乡镇"), "administrative_villages": _("行政村（个）"), "natural_villages": _("自然村（个）"),
+    "main_pipes_km": _("干管（km）"), "branch_pipes_km": _("支管（km）"), "lateral_pipes_km": _("斗农管（km）"),
+    "mobile_hoses_km": _("移动软管和微喷带（km）"), "valve_houses": _("闸阀房（座）"), "outlets": _("出水口（个）"), "since": _("建设年代"),
+    "main_canal_km": _("干渠（km，引水流量）"), "gravity_branch_canals_km": _("自流支渠（km）"), "lift_branch_canals_km": _("提灌支渠（km）"),
+    "drains_km": _("干支排水沟（km）"), "farm_canals_km": _("斗农渠（km）"), "structures": _("建筑物（座）"),
+    "remote_metering_sites": _("无线远程量水设施（处）"), "gate_automation": _("闸门自动化控制（处）"), "monitoring_points": _("监控（处）"),
+    "cooperatives": _("用水合作社（个）"), "cooperatives_since": _("合作社成立年份"), "lift_area_note": _("提灌面积说明"),
 }
 
 
 class IrrigationDistrictList(ListView):
     queryset = m.IrrigationDistrict.objects.select_related("region", "reservoir")
     filterset_class = fs.IrrigationDistrictFilterSet
-    columns = [("name", _l("灌区")), ("region", _l("所在行政区")), ("kind", _l("类型")), ("scale", _l("规模")), ("water_source", _l("水源")),
-               ("design_area_mu", _l("设计灌溉面积（亩）")), ("effective_area_mu", _l("有效（现状）灌溉面积（亩）")), ("is_pilot", _l("试点灌区"))]
+    columns = [("name", _("灌区")), ("region", _("所在行政区")), ("kind", _("类型")), ("scale", _("规模")), ("water_source", _("水源")),
+               ("design_area_mu", _("设计灌溉面积（亩）")), ("effective_area_mu", _("有效（现状）灌溉面积（亩）")), ("is_pilot", _("试点灌区"))]
     add_url_name = "registry:irrigationdistrict_add"
 
 
 class IrrigationDistrictDetail(DetailView):
     queryset = m.IrrigationDistrict.objects.select_related("region", "reservoir")
     template_name = "registry/district_detail.html"
-    fields = [("name", _l("灌区")), ("region", _l("所在行政区")), ("kind", _l("类型")), ("scale", _l("规模")), ("water_source", _l("水源")),
-              ("reservoir", _l("水源水库")), ("design_area_mu", _l("设计灌溉面积（亩）")), ("effective_area_mu", _l("有效（现状）灌溉面积（亩）")),
-              ("farmland_mu", _l("耕地面积（亩）")), ("gravity_area_mu", _l("自流灌溉面积（亩）")), ("lift_area_mu", _l("提灌面积（亩）")),
-              ("metering_sets", _l("计量设备（套）")), ("metering_sets_to_upgrade", _l("待完善计量设施（套）")), ("is_pilot", _l("试点灌区")),
-              ("facts_text", _l("概况说明")), ("comments", _l("备注"))]
+    fields = [("name", _("灌区")), ("region", _("所在行政区")), ("kind", _("类型")), ("scale", _("规模")), ("water_source", _("水源")),
+              ("reservoir", _("水源水库")), ("design_area_mu", _("设计灌溉面积（亩）")), ("effective_area_mu", _("有效（现状）灌溉面积（亩）")),
+              ("farmland_mu", _("耕地面积（亩）")), ("gravity_area_mu", _("自流灌溉面积（亩）")), ("lift_area_mu", _("提灌面积（亩）")),
+              ("metering_sets", _("计量设备（套）")), ("metering_sets_to_upgrade", _("待完善计量设施（套）")), ("is_pilot", _("试点灌区")),
+              ("facts_text", _("概况说明")), ("comments", _("备注"))]
     edit_url_name = "registry:irrigationdistrict_edit"
     delete_url_name = "registry:irrigationdistrict_delete"
 
@@ -629,15 +628,15 @@ class IrrigationDistrictDetail(DetailView):
         assocs = m.Association.objects.restrict(user).filter(district=obj)
         permits = m.WithdrawalPermit.objects.restrict(user).filter(irrigation_district=obj).select_related("holder", "region", "source")
         out = [
-            section(_l("农民用水者协会 / 用水合作社"), assocs, [("name", _l("名称")), ("kind", _l("类型")), ("town", _l("乡镇")),
-                                                       ("effective_area_mu", _l("有效灌溉面积（亩）")), ("legal_representative", _l("负责人"))],
+            section(_("农民用水者协会 / 用水合作社"), assocs, [("name", _("名称")), ("kind", _("类型")), ("town", _("乡镇")),
+                                                       ("effective_area_mu", _("有效灌溉面积（亩）")), ("legal_representative", _("负责人"))],
                     add_url=_url("association_add", query=f"district={obj.pk}&region={obj.region_id or ''}") if can_add(user, m.Association) else None),
-            section(_l("取水许可证"), permits, PERMIT_COLUMNS, volume_fields=("annual_volume_m3",)),
+            section(_("取水许可证"), permits, PERMIT_COLUMNS, volume_fields=("annual_volume_m3",)),
         ]
         quotas = m.SnwdQuota.objects.filter(irrigation_district=obj)
         if quotas.exists():
-            out.append(section(_l("南水北调水量指标"), quotas, [("printed_name", _l("原表名称")), ("kind", _l("类别")), ("volume_m3", _l("水量指标")),
-                                                        ("source_section", _l("出处"))], volume_fields=("volume_m3",)))
+            out.append(section(_("南水北调水量指标"), quotas, [("printed_name", _("原表名称")), ("kind", _("类别")), ("volume_m3", _("水量指标")),
+                                                        ("source_section", _("出处"))], volume_fields=("volume_m3",)))
         return out
 
     def extra_context(self, request, obj):
@@ -654,24 +653,24 @@ class IrrigationDistrictDetail(DetailView):
 class AssociationList(ListView):
     queryset = m.Association.objects.select_related("district", "region")
     filterset_class = fs.AssociationFilterSet
-    columns = [("name", _l("名称")), ("kind", _l("类型")), ("district", _l("灌区")), ("region", _l("所在行政区")), ("town", _l("乡镇")),
-               ("effective_area_mu", _l("有效灌溉面积（亩）")), ("legal_representative", _l("负责人"))]
+    columns = [("name", _("名称")), ("kind", _("类型")), ("district", _("灌区")), ("region", _("所在行政区")), ("town", _("乡镇")),
+               ("effective_area_mu", _("有效灌溉面积（亩）")), ("legal_representative", _("负责人"))]
     add_url_name = "registry:association_add"
 
 
 def _household_columns(user):
     if can_see_personal(user):
-        return [("code", _l("用水户编码")), ("name", _l("户主姓名")), ("association", _l("协会")), ("group", _l("村民小组")),
-                ("planted_area_mu", _l("种植面积（亩）"))]
-    return [("code", _l("用水户编码")), ("masked_name", _l("户主姓名（脱敏）")), ("association", _l("协会")), ("group", _l("村民小组")),
-            ("planted_area_mu", _l("种植面积（亩）"))]
+        return [("code", _("用水户编码")), ("name", _("户主姓名")), ("association", _("协会")), ("group", _("村民小组")),
+                ("planted_area_mu", _("种植面积（亩）"))]
+    return [("code", _("用水户编码")), ("masked_name", _("户主姓名（脱敏）")), ("association", _("协会")), ("group", _("村民小组")),
+            ("planted_area_mu", _("种植面积（亩）"))]
 
 
 class AssociationDetail(DetailView):
     queryset = m.Association.objects.select_related("district", "region")
-    fields = [("name", _l("名称")), ("kind", _l("类型")), ("district", _l("灌区")), ("region", _l("所在行政区")), ("town", _l("乡镇")),
-              ("villages", _l("行政村")), ("effective_area_mu", _l("有效灌溉面积（亩）")), ("legal_representative", _l("负责人")),
-              ("registered_on", _l("成立日期")), ("comments", _l("备注"))]
+    fields = [("name", _("名称")), ("kind", _("类型")), ("district", _("灌区")), ("region", _("所在行政区")), ("town", _("乡镇")),
+              ("villages", _("行政村")), ("effective_area_mu", _("有效灌溉面积（亩）")), ("legal_representative", _("负责人")),
+              ("registered_on", _("成立日期")), ("comments", _("备注"))]
     edit_url_name = "registry:association_edit"
     delete_url_name = "registry:association_delete"
 
@@ -684,32 +683,32 @@ class AssociationDetail(DetailView):
 
         total = households.aggregate(s=Sum("planted_area_mu"))["s"]
         return [
-            section(_l("村民小组"), groups, [("village", _l("行政村")), ("name", _l("村民小组"))],
+            section(_("村民小组"), groups, [("village", _("行政村")), ("name", _("村民小组"))],
                     add_url=_url("villagergroup_add", query=f"association={obj.pk}") if can_add(user, m.VillagerGroup) and can(user, obj) else None),
-            section(_l("灌溉用水户"), households, _household_columns(user), limit=100,
+            section(_("灌溉用水户"), households, _household_columns(user), limit=100,
                     add_url=_url("household_add", query=f"association={obj.pk}") if can_add(user, m.Household) else None,
                     more_url=_url("household_list", query=f"association={obj.pk}"),
                     note=_("种植面积合计：%(total)s 亩") % {"total": total if total is not None else 0}),
-            section(_l("取水口"), intakes, [("code", _l("取水口编码")), ("name", _l("名称")), ("kind", _l("类型"))]),
+            section(_("取水口"), intakes, [("code", _("取水口编码")), ("name", _("名称")), ("kind", _("类型"))]),
         ]
 
 
 class VillagerGroupList(ListView):
     queryset = m.VillagerGroup.objects.select_related("association")
     filterset_class = fs.VillagerGroupFilterSet
-    columns = [("name", _l("村民小组")), ("village", _l("行政村")), ("association", _l("协会"))]
+    columns = [("name", _("村民小组")), ("village", _("行政村")), ("association", _("协会"))]
     add_url_name = "registry:villagergroup_add"
 
 
 class VillagerGroupDetail(DetailView):
     queryset = m.VillagerGroup.objects.select_related("association")
-    fields = [("association", _l("协会")), ("village", _l("行政村")), ("name", _l("村民小组")), ("comments", _l("备注"))]
+    fields = [("association", _("协会")), ("village", _("行政村")), ("name", _("村民小组")), ("comments", _("备注"))]
     edit_url_name = "registry:villagergroup_edit"
     delete_url_name = "registry:villagergroup_delete"
 
     def sections(self, request, obj):
         households = m.Household.objects.restrict(request.user).filter(group=obj).select_related("group", "association")
-        return [section(_l("灌溉用水户"), households, _household_columns(request.user), limit=100)]
+        return [section(_("灌溉用水户"), households, _household_columns(request.user), limit=100)]
 
 
 class HouseholdList(ListView):
@@ -731,12 +730,12 @@ class HouseholdDetail(DetailView):
 
     def get(self, request, pk):
         if can_see_personal(request.user):
-            self.fields = [("code", _l("用水户编码")), ("name", _l("户主姓名")), ("id_number", _l("身份证号")), ("phone", _l("联系电话")),
-                           ("association", _l("协会")), ("group", _l("村民小组")), ("planted_area_mu", _l("种植面积（亩）")), ("comments", _l("备注"))]
+            self.fields = [("code", _("用水户编码")), ("name", _("户主姓名")), ("id_number", _("身份证号")), ("phone", _("联系电话")),
+                           ("association", _("协会")), ("group", _("村民小组")), ("planted_area_mu", _("种植面积（亩）")), ("comments", _("备注"))]
         else:
-            self.fields = [("code", _l("用水户编码")), ("masked_name", _l("户主姓名（脱敏）")), ("masked_id_number", _l("身份证号（脱敏）")),
-                           ("masked_phone", _l("联系电话（脱敏）")), ("association", _l("协会")), ("group", _l("村民小组")),
-                           ("planted_area_mu", _l("种植面积（亩）"))]
+            self.fields = [("code", _("用水户编码")), ("masked_name", _("户主姓名（脱敏）")), ("masked_id_number", _("身份证号（脱敏）")),
+                           ("masked_phone", _("联系电话（脱敏）")), ("association", _("协会")), ("group", _("村民小组")),
+                           ("planted_area_mu", _("种植面积（亩）"))]
         return super().get(request, pk)
 
     def display(self, obj, path):
@@ -817,7 +816,7 @@ class ImportView(LoginRequiredMixin, View):
                     report = importing.run_import(kind, fh, actor=request.user, dry_run=False)
                 if report.executed:
                     default_storage.delete(name)
-                    messages.success(request, _("已导入 %(n)s 条记录") % {"n": len(report.created)})
+                    messages.success(request, _("导入完成：%(n)s 条") % {"n": len(report.created)})
                 return render(request, self.template_name, self.context(request, spec, report=report, token=None if report.executed else request.POST.get("token")),
                               status=200 if report.executed else 400)
             form = f.ImportForm(request.POST, request.FILES)
