@@ -4,45 +4,20 @@ m³ in a tooltip; exports keep the raw integers."""
 from __future__ import annotations
 
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from shuiquan.core import units
 
 
-class Volume:
-    """A volume for display: ``123.46 万立方米`` with ``1,234,567 立方米`` as its title.
-
-    ``unit`` is ``wan`` or ``yi``; ``places`` the decimals; ``bare`` leaves the unit out (for
-    tables whose header names it)."""
-
-    __slots__ = ("m3", "unit", "places", "bare")
-
-    def __init__(self, m3: int, unit: str = "wan", places: int | None = None, bare: bool = False):
-        self.m3 = int(m3)
-        self.unit = unit
-        self.places = places if places is not None else (4 if unit == "yi" else 2)
-        self.bare = bare
-
-    def number(self) -> str:
-        return units.yi(self.m3, self.places) if self.unit == "yi" else units.wan(self.m3, self.places)
-
-    def text(self) -> str:
-        if self.bare:
-            return self.number()
-        return f"{self.number()} {_('亿立方米') if self.unit == 'yi' else _('万立方米')}"
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def __html__(self) -> str:
-        return format_html('<span class="vol" title="{} {}" data-m3="{}">{}</span>', f"{self.m3:,}", _("立方米"), self.m3, self.text())
-
-    def __eq__(self, other):
-        return isinstance(other, Volume) and other.m3 == self.m3
-
-    def __hash__(self):
-        return hash(self.m3)
-
-
-def volume(m3: int | None, unit: str = "wan", places: int | None = None, bare: bool = False):
-    return None if m3 is None else Volume(m3, unit, places, bare)
+def volume(m3: int | None, unit: str = "wan", places: int | None = None, bare: bool = False) -> SafeString | None:
+    """``123.46 万立方米`` (HTML) with ``1,234,567 立方米`` as its title; ``unit`` is ``wan`` or ``yi``,
+    ``places`` the decimals (default 2 for 万, 4 for 亿); ``bare`` leaves the unit out, for tables
+    whose header names it. ``None`` stays ``None`` (shown as —)."""
+    if m3 is None:
+        return None
+    m3 = int(m3)
+    places = places if places is not None else (4 if unit == "yi" else 2)
+    number = units.yi(m3, places) if unit == "yi" else units.wan(m3, places)
+    text = number if bare else f"{number} {_('亿立方米') if unit == 'yi' else _('万立方米')}"
+    return format_html('<span class="vol" title="{} {}" data-m3="{}">{}</span>', f"{m3:,}", _("立方米"), m3, text)
