@@ -24,7 +24,7 @@ class RegistryForm(ScopedModelForm):
                 field.initial = user.region_id
         for field in self.fields.values():
             if isinstance(field.widget, forms.Textarea):
-                field.widget.attrs.setdefault("rows", 3)
+                field.widget.attrs["rows"] = 3
 
 
 class RegionForm(RegistryForm):
