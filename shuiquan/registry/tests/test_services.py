@@ -295,3 +295,18 @@ def test_concurrent_issuance_gets_distinct_sequential_numbers(seeded_transaction
         t.join()
     assert not errors
     assert sorted(numbers) == [f"411325-2027-{i:04d}" for i in range(1, 5)]
+
+
+def test_expire_permits_command(permit):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    m.WithdrawalPermit.objects.filter(pk=permit.pk).update(valid_to=dt.date(2026, 1, 31))
+    out = StringIO()
+    call_command("expire_permits", "--today", "2026-02-01", stdout=out)
+    assert permit.number in out.getvalue()
+    assert m.WithdrawalPermit.objects.get(pk=permit.pk).status == PermitStatus.EXPIRED
+    out = StringIO()
+    call_command("expire_permits", "--today", "2026-02-01", stdout=out)
+    assert permit.number not in out.getvalue()

@@ -323,3 +323,25 @@ def test_english_switch(page, users):
     assert "wrong check character" in html(r)
     c.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert "许可证编号" in html(c.get(reverse("registry:withdrawalpermit_list")))
+
+
+def test_admin_lists_registry_models_and_edits_through_the_services(page, users):
+    from shuiquan.core.models import User
+
+    admin = User.objects.create_superuser("root_test", "root@example.org", "x-very-long-password", role="city_admin")
+    c = page(admin)
+    for model in MODELS + [m.DualControlTarget, m.WaterUseStatistic, m.SnwdQuota, m.RegionWaterResources, m.Indicator, m.Sector]:
+        url = reverse(f"admin:registry_{model._meta.model_name}_changelist")
+        assert c.get(url).status_code == 200, url
+    # seed tables are read-only
+    target = m.DualControlTarget.objects.first()
+    r = c.post(reverse("admin:registry_dualcontroltarget_change", args=[target.pk]), {"total_m3": 1})
+    assert r.status_code == 403
+    assert m.DualControlTarget.objects.get(pk=target.pk).total_m3 == target.total_m3
+    # an edit is audited like any other
+    group = m.VillagerGroup.objects.first()
+    r = c.post(reverse("admin:registry_villagergroup_change", args=[group.pk]),
+               {"association": group.association_id, "village": group.village, "name": "后台改名组", "comments": "", "is_demo": "on"})
+    assert r.status_code == 302, r.content.decode()[-1500:]
+    event = AuditEvent.objects.order_by("-id").first()
+    assert (event.action, event.object_id, event.after["name"], event.message) == ("update", str(group.pk), "后台改名组", "后台管理")
