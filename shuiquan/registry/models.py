@@ -648,6 +648,8 @@ class IntakePoint(RegistryModel):
             raise ValidationError({"permit": _("取水口所属取用水户与许可证持证人不一致")})
         if self.permit_id and not self.water_user_id:
             self.water_user_id = self.permit.holder_id
+        if self.permit_id and self.region_id and self.permit.region_id != self.region_id:
+            raise ValidationError({"region": _("取水口所在行政区应与许可证的取水地行政区一致")})
 
 
 class MeteringDevice(RegistryModel):
@@ -777,6 +779,10 @@ class Association(RegistryModel):
 
     def get_absolute_url(self):
         return reverse("registry:association_detail", args=[self.pk])
+
+    def clean(self):
+        if self.district_id and self.region_id and self.district.region_id and self.district.region_id != self.region_id:
+            raise ValidationError({"region": _("协会所在行政区应与灌区所在行政区一致")})
 
 
 class VillagerGroup(RegistryModel):

@@ -7,6 +7,7 @@ Views only parse input, call a service or a scoped query, and render.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -52,10 +53,10 @@ DEMO_NOTE = "is_demo（演示数据）为 TRUE 的行为平台生成的演示数
 # ---------------------------------------------------------------------------------------------
 
 
-def shown(value, is_volume: bool = False):
+def shown(value, is_volume: bool = False, unit: str = "wan"):
     """A value as a page shows it: volumes in 万立方米 (exact m³ in the tooltip), booleans as 是/否."""
     if is_volume:
-        return volume(value)
+        return volume(value, unit)
     if isinstance(value, bool):
         return _("是") if value else _("否")
     return value
@@ -104,10 +105,10 @@ class Section:
     anchor: str = ""
 
 
-def section(title, qs, columns, *, volume_fields=(), add_url=None, more_url=None, limit=30, note="", anchor=""):
+def section(title, qs, columns, *, volume_fields=(), add_url=None, more_url=None, limit=30, note="", anchor="", unit="wan"):
     objs = list(qs[: limit + 1])
     rows = [
-        (o, [shown(resolve(o, p), p in volume_fields) for p, _label in columns])
+        (o, [shown(resolve(o, p), p in volume_fields, unit) for p, _label in columns])
         for o in objs[:limit]
     ]
     return Section(str(title), [str(label) for _p, label in columns], rows, add_url, more_url, len(objs) > limit, note, anchor)
@@ -210,15 +211,15 @@ class RegionDetail(DetailView):
         stats = m.WaterUseStatistic.objects.filter(region=obj, use="").order_by("year")
         if stats.exists():
             out.append(section(_("年度用水量（表1-2）"), stats, [("year", _("年份")), ("volume_m3", _("用水量")), ("kind", _("类型")),
-                                                            ("source_section", _("出处"))], volume_fields=("volume_m3",)))
+                                                            ("source_section", _("出处"))], volume_fields=("volume_m3",), unit="yi"))
         targets = m.DualControlTarget.objects.filter(region=obj)
         if targets.exists():
             out.append(section(_("用水总量控制目标（表2-1）"), targets, [("year", _("目标年")), ("total_m3", _("用水总量控制目标")),
-                                                                ("source_section", _("出处"))], volume_fields=("total_m3",)))
+                                                                ("source_section", _("出处"))], volume_fields=("total_m3",), unit="yi"))
         mins = m.NonConventionalMinimum.objects.filter(region=obj)
         if mins.exists():
             out.append(section(_("非常规水最低利用量（表2-1）"), mins, [("year", _("年份")), ("volume_m3", _("最低利用量"))],
-                               volume_fields=("volume_m3",)))
+                               volume_fields=("volume_m3",), unit="yi"))
         res = m.RegionWaterResources.objects.filter(region=obj)
         if res.exists():
             out.append(section(_("多年平均水资源量（表1-1）"), res, [("mean_precip_mm", _("多年平均降雨量（mm）")),
@@ -804,6 +805,22 @@ class ImportView(LoginRequiredMixin, View):
             raise Http404 from None
         return f"imports/{request.user.pk}/{token}.xlsx"
 
+    def _forget_old_previews(self, request, max_age=dt.timedelta(days=1)):
+        """Previews never confirmed are removed after a day (a new preview of the same user tidies up)."""
+        folder = f"imports/{request.user.pk}"
+        try:
+            _dirs, files = default_storage.listdir(folder)
+        except (FileNotFoundError, NotImplementedError):
+            return
+        cutoff = timezone.now() - max_age
+        for name in files:
+            path = f"{folder}/{name}"
+            try:
+                if default_storage.get_modified_time(path) < cutoff:
+                    default_storage.delete(path)
+            except (FileNotFoundError, NotImplementedError):
+                continue
+
     def post(self, request, kind):
         spec = self.spec(kind)
         action = request.POST.get("action", "preview")
@@ -826,6 +843,7 @@ class ImportView(LoginRequiredMixin, View):
             report = importing.run_import(kind, upload, actor=request.user, dry_run=True)
             token = None
             if report.ok:
+                self._forget_old_previews(request)
                 token = str(uuid.uuid4())
                 upload.seek(0)
                 default_storage.save(self._stored_name(request, token), upload)

@@ -310,3 +310,15 @@ def test_expire_permits_command(permit):
     out = StringIO()
     call_command("expire_permits", "--today", "2026-02-01", stdout=out)
     assert permit.number not in out.getvalue()
+
+
+def test_intake_region_follows_its_permit_and_association_its_district(city_admin, permit):
+    tanghe = m.Region.objects.get(code="411328")
+    with pytest.raises(ValidationFailed) as exc:
+        services.create_record(m.IntakePoint, actor=city_admin, data={
+            "code": "QSKX0001", "name": "x", "region": tanghe, "permit": permit, "longitude": "112.8", "latitude": "32.7"})
+    assert "region" in exc.value.detail["fields"]
+    with pytest.raises(ValidationFailed) as exc:
+        services.create_record(m.Association, actor=city_admin, data={
+            "name": "跨县协会", "district": m.IrrigationDistrict.objects.get(name="打磨岗灌区"), "region": tanghe, "effective_area_mu": 10})
+    assert "region" in exc.value.detail["fields"]
