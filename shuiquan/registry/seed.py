@@ -251,7 +251,7 @@ def _load_reservoirs(regions) -> int:
     n = 0
     rivers = {"鸭河口水库": "白河", "虎山水库": "唐河"}
     for row in rows("reservoirs.csv"):
-        def vol(col):
+        def vol(col, row=row):
             return to_m3(row[col], "10k_m3") if row[col] else None
 
         m.Reservoir.objects.update_or_create(

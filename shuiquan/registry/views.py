@@ -34,7 +34,7 @@ from shuiquan.core.generic import (
     render_forbidden,
     resolve,
 )
-from shuiquan.core.scoping import CHANGE, VIEW, can, can_add, get_scoped
+from shuiquan.core.scoping import CHANGE, can, can_add, get_scoped
 from shuiquan.core.xlsx import xlsx_response
 
 from . import filtersets as fs
