@@ -303,11 +303,11 @@ def river(plan, year: int, frequency: Decimal) -> Computation:
     weights = [shares[r.pk] for r in regions]
     parts = split_by_weights(available, weights) if sum(weights) > 0 else [0] * len(regions)
     lines = [LineSpec(LineRole.ECOLOGICAL, f"{plan.river.name}河道基本生态水量", eco_m3, river=plan.river, use=WaterUse.ECOLOGICAL,
-                      source_type=SourceType.SURFACE, year=year, exact=dec(eco), detail={"rule": "A2", "rounding": "ceiling"})]
+                      source_type=SourceType.SURFACE, year=year, exact=dec(eco.quantize(Q4)), detail={"rule": "A2", "rounding": "ceiling"})]
     for region, part in zip(regions, parts, strict=True):
         lines.append(LineSpec(LineRole.RIGHT, region.name, part, region=region, river=plan.river, source_type=SourceType.SURFACE, year=year,
-                              exact=dec(shares[region.pk]),
-                              detail={"interpolated_share": dec(shares[region.pk]),
+                              exact=dec(shares[region.pk].quantize(Q4)),
+                              detail={"interpolated_share": dec(shares[region.pk].quantize(Q4)),
                                       "table": {dec(p.frequency): next(s.volume_m3 for s in p.shares.all() if s.region_id == region.pk) for p in points}}))
     how_text = {
         "exact": f"P={dec(frequency)}% 为方案列表频率，直接采用",
@@ -595,7 +595,7 @@ def irrigation(district, associations: list, frequency: Decimal, years: list[int
             aline.detail["households"] = len(households)
             for h, part in zip(households, parts, strict=True):
                 lines.append(LineSpec(LineRole.RIGHT, h.code, part, household=h, association=a, region=a.region, use=WaterUse.AGRICULTURAL,
-                                      parent=aline, exact=dec(Decimal(volume) * h.planted_area_mu / planted),
+                                      parent=aline, exact=dec((Decimal(volume) * h.planted_area_mu / planted).quantize(Q4)),
                                       detail={"planted_mu": dec(h.planted_area_mu)}))
                 household_count += 1
     limit, already = parent["limit"], parent["already"]

@@ -229,7 +229,7 @@ def _compute(run: AllocationRun, resolved: dict) -> engines.Computation:
 def _lock(run) -> AllocationRun:
     pk = run.pk if isinstance(run, AllocationRun) else run
     try:
-        return AllocationRun.objects.select_for_update().select_related(
+        return AllocationRun.objects.select_for_update(of=("self",)).select_related(
             "region", "permit__approving_authority", "permit__holder", "irrigation_district", "river_plan__river"
         ).get(pk=pk)
     except (AllocationRun.DoesNotExist, ValueError, TypeError):

@@ -279,7 +279,9 @@ def post_entry(
     deltas: dict[tuple[int, int], int] = defaultdict(int)
     for line in lines:
         right = rights[line.right.pk]
-        if line.amount < 0 and right.kind in NEVER_MOVES:
+        # A reversal may return the reserve to where it came from (it undoes the posting that
+        # reserved it); nothing else may take it.
+        if line.amount < 0 and right.kind in NEVER_MOVES and not (kind == EntryKind.REVERSAL and reverses is not None):
             raise RuleViolation(
                 "A2", "ecological_reserve",
                 f"{right.name} 是河道基本生态水量，不得分配或交易",
