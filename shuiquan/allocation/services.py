@@ -17,8 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from shuiquan.core import audit
-from shuiquan.core.errors import Conflict, DomainError, Forbidden, InsufficientVolume, NotFound, RuleViolation, ValidationFailed
-from shuiquan.core.roles import Role
+from shuiquan.core.errors import (
+    Conflict,
+    InsufficientVolume,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
 from shuiquan.core.scoping import VIEW, get_scoped, require_role
 from shuiquan.ledger import services as ledger
 from shuiquan.ledger.choices import EntryKind, RightKind, RightStatus
@@ -27,8 +32,6 @@ from shuiquan.registry import models as reg
 
 from . import engines, params, policy
 from .choices import (
-    CITY_ENGINES,
-    CertificateKind,
     CertificateStatus,
     Engine,
     LineRole,
@@ -40,7 +43,6 @@ from .models import (
     AllocationLine,
     AllocationRun,
     Certificate,
-    GroundwaterIndicator,
     RiverPlan,
     RiverPlanPoint,
     RiverPlanShare,
@@ -785,10 +787,3 @@ def county_volumes(kind: str = RightKind.REGIONAL, year: int | None = None) -> l
 
 def latest_run(engine: str) -> AllocationRun | None:
     return (AllocationRun.objects.filter(engine=engine, status__in=[RunStatus.REGISTERED, RunStatus.ISSUED]).order_by("-registered_at", "-pk").first())
-
-
-__all__ = [
-    "create_run", "update_parameters", "compute_run", "prepare_and_compute", "review_run", "approve_run", "reject_run", "register_run",
-    "issue_certificates", "revoke_run", "perform", "available_actions", "save_river_plan", "approve_river_plan", "county_volumes",
-    "latest_run", "DomainError", "Forbidden", "Role", "GroundwaterIndicator",
-]

@@ -4,7 +4,7 @@ are in ``services``/``engines``/``policy``."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shuiquan.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from shuiquan.core.generic import ObjectDetailView, ObjectEditView, ObjectListView, apply_domain_error, audit_trail, render_forbidden
+from shuiquan.core.generic import (
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    apply_domain_error,
+    audit_trail,
+    render_forbidden,
+)
 from shuiquan.core.scoping import CHANGE, VIEW, can, can_add, get_scoped
 from shuiquan.core.units import to_m3, wan
 from shuiquan.ledger.choices import RightKind
@@ -24,7 +31,7 @@ from shuiquan.ledger.models import JournalEntry
 from shuiquan.registry import models as reg
 
 from . import certificates, engines, filtersets, forms, policy, services
-from .choices import CITY_ENGINES, STEPS, CertificateKind, Engine, LineRole, PlanStatus, RunStatus, Step
+from .choices import CITY_ENGINES, STEPS, Engine, LineRole, PlanStatus, RunStatus, Step
 from .models import (
     AllocationRun,
     Certificate,
@@ -533,6 +540,3 @@ class GroundwaterIndicatorDetailView(ObjectDetailView):
 class GroundwaterIndicatorEditView(ObjectEditView):
     queryset = GroundwaterIndicator.objects.all()
     form_class = forms.GroundwaterIndicatorForm
-
-
-__all__ = ["overview", "run_create", "run_detail", "run_action", "certificate_pdf", "verify_certificate", "CertificateKind", "InvalidOperation"]

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from shuiquan.core.nav import Panel, PanelItem
 
-from .choices import Engine, RunStatus
+from .choices import RunStatus
 from .models import AllocationRun
 from .services import available_actions
 
@@ -41,6 +41,3 @@ def panels(user) -> list[Panel]:
     if not items and not user.is_authenticated:
         return []
     return [Panel(_("初始水权分配与登记"), items, url=reverse("allocation:overview"), empty_text=_("暂无待办"))]
-
-
-__all__ = ["panels", "Engine"]

@@ -75,7 +75,7 @@ def right_detail(request, pk):
     child_rows = [{"right": c, "balance": child_bal[c.pk].balance if c.pk in child_bal else 0,
                    "available": (child_bal[c.pk].balance - child_bal[c.pk].locked) if c.pk in child_bal else 0} for c in children]
     active_children = [c for c in children if c.status != "cancelled"]
-    certificates = list(getattr(right, "certificates").all()) if hasattr(right, "certificates") else []
+    certificates = list(right.certificates.all()) if hasattr(right, "certificates") else []
     runs = {line.run for line in right.allocation_lines.select_related("run")} if hasattr(right, "allocation_lines") else set()
     return render(request, "ledger/right_detail.html", {
         "title": f"{right.number} {right.name}", "right": right, "years": years, "year": year, "year_list": year_list,

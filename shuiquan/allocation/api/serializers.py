@@ -2,8 +2,6 @@
 
 from rest_framework import serializers
 
-from shuiquan.ledger.choices import RightKind
-
 from ..choices import Engine
 from ..models import (
     AllocationLine,
@@ -164,6 +162,3 @@ class PublicCertificateSerializer(serializers.Serializer):
     issued_at = serializers.DateTimeField()
     right_number = serializers.CharField()
     is_demo = serializers.BooleanField()
-
-
-__all__ = ["RightKind"]

@@ -2,7 +2,6 @@
 river plans, certificates (PDF) and the public certificate verification. Writes go through
 ``allocation.services`` or ``core.crud`` (audited); errors are the core error JSON."""
 
-from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -17,7 +16,16 @@ from shuiquan.core.scoping import CHANGE, get_scoped
 from shuiquan.registry.models import River
 
 from .. import certificates, filtersets, services
-from ..models import AllocationRun, Certificate, CropQuota, GroundwaterIndicator, IrrigationProfile, PlantingShare, RiverPlan, WaterQuota
+from ..models import (
+    AllocationRun,
+    Certificate,
+    CropQuota,
+    GroundwaterIndicator,
+    IrrigationProfile,
+    PlantingShare,
+    RiverPlan,
+    WaterQuota,
+)
 from . import serializers as s
 
 
@@ -192,6 +200,3 @@ class VerifyCertificateView(APIView):
         if cert is None:
             raise NotFound("未找到该凭证", "No such certificate")
         return Response(s.PublicCertificateSerializer(certificates.public_view(cert)).data)
-
-
-__all__ = ["transaction"]

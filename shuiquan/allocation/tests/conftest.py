@@ -1,5 +1,4 @@
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
@@ -67,6 +66,3 @@ def new_permit():
         )
 
     return make
-
-
-__all__ = ["Decimal", "through", "counts"]

@@ -9,7 +9,6 @@ from pypdf import PdfReader
 
 from shuiquan.allocation import certificates, services
 from shuiquan.allocation.models import Certificate, CertificateCounter
-from shuiquan.registry import models as reg
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +110,3 @@ def test_verification_url_uses_the_public_base_url_parameter(association_cert, c
 
     config.set_value("allocation.public_base_url", "https://shuiquan.example.gov.cn/", actor=city_admin)
     assert certificates.verification_url(association_cert) == f"https://shuiquan.example.gov.cn/allocation/verify/{association_cert.token}/"
-
-
-__all__ = ["reg"]

@@ -3,16 +3,14 @@ within the district's permit (or the agricultural cap without one); households b
 the workflow roles: county bureau computes and submits, city bureau approves and registers, the
 district unit issues the certificates."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from shuiquan.allocation import engines, services
-from shuiquan.allocation.choices import Engine, LineRole, RunStatus
+from shuiquan.allocation.choices import Engine, RunStatus
 from shuiquan.allocation.models import AllocationRun, IrrigationProfile, PlantingShare
 from shuiquan.core.errors import Forbidden, RuleViolation, ValidationFailed
-from shuiquan.core.models import User
 from shuiquan.ledger import services as ledger
 from shuiquan.ledger.choices import RightKind
 from shuiquan.ledger.invariants import verify_ledger
@@ -172,6 +170,3 @@ def test_A4_demo_associations_stay_within_their_permits():
         for assoc_right in children:
             households = assoc_right.children.all()
             assert sum(h.annual_volume_m3 for h in households) == assoc_right.annual_volume_m3
-
-
-__all__ = ["dt", "User", "LineRole", "AllocationRun"]

@@ -1,7 +1,6 @@
 """A3: a permit holder's right = scale × water-use quota − saving potential − groundwater reduction,
 within the county's remaining cap; the roles of the county bureau and the approving authority."""
 
-from decimal import Decimal
 
 import pytest
 
@@ -143,6 +142,3 @@ def test_A3_bad_input_is_a_validation_error(new_permit, neixiang_officer):
                    {"items": [{"quota": 999999, "scale": "1"}]}, {"items": [{"quota": quota("合成氨").pk, "scale": 1.5}]}):
         with pytest.raises(ValidationFailed):
             services.prepare_and_compute(actor=neixiang_officer, engine=Engine.PERMIT, parameters={"permit": permit.pk, **params})
-
-
-__all__ = ["Decimal"]

@@ -32,7 +32,7 @@ def test_A1_regional_rights_total_exactly_28_0940_yi_and_each_county_equals_tabl
     assert city.annual_volume_m3 == 2_809_400_000
     assert {name: r.annual_volume_m3 for name, r in rights.items()} == TABLE_2_1
     assert sum(r.annual_volume_m3 for r in rights.values()) == 2_809_400_000
-    for name, right in rights.items():
+    for right in rights.values():
         assert right.parent_id == city.pk
         target = reg.DualControlTarget.objects.get(region=right.holder_region, year=2025)
         assert right.annual_volume_m3 == target.total_m3
