@@ -137,3 +137,49 @@ def test_api_river_plan_create_refuses_A2(api, city_admin):
                                     "points": [{"frequency": "75", "total_m3": 100, "ecological_m3": 10, "shares": {str(region.pk): 95}}]},
                                     format="json")
     assert response.status_code == 422 and response.json()["rule"] == "A2"
+
+
+def test_permit_form_then_reject_edit_and_recompute(page, users, new_permit):
+    from shuiquan.allocation.models import WaterQuota
+
+    officer = page(users["neixiang_officer"])
+    permit = new_permit("411325", 400_000)
+    quota = WaterQuota.objects.get(product="合成氨")
+    response = officer.post("/allocation/runs/new/permit/", {"permit": permit.pk, "quota_1": quota.pk, "scale_1": "40000", "saving_rate": "0.05"})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    run = AllocationRun.objects.get(permit=permit)
+    assert run.total_m3 == 380_000
+    assert officer.post(f"/allocation/runs/{run.pk}/action/reject/", {"reason": ""}).status_code == 302
+    assert AllocationRun.objects.get(pk=run.pk).status == RunStatus.COMPUTED  # a reason is required
+    officer.post(f"/allocation/runs/{run.pk}/action/reject/", {"reason": "规模按2026年产能重报"})
+    assert AllocationRun.objects.get(pk=run.pk).status == RunStatus.DRAFT
+    assert "scale_1" in officer.get(f"/allocation/runs/{run.pk}/edit/").content.decode()
+    response = officer.post(f"/allocation/runs/{run.pk}/edit/", {"permit": permit.pk, "quota_1": quota.pk, "scale_1": "38000", "saving_rate": "0"})
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPUTED and run.total_m3 == 380_000 and run.parameters["items"][0]["scale"] == "38000"
+
+
+def test_river_plan_pages_create_and_approve(page, city_admin, users):
+    from shuiquan.allocation.models import RiverPlan
+
+    client = page(city_admin)
+    river = reg.River.objects.get(name="西赵河")
+    regions = {r.code: r for r in reg.Region.objects.filter(code__in=["411324", "411381"])}
+    grid = {"river": river.pk, "name": "西赵河测试方案", "legal_basis": "", "comments": "",
+            "p1_frequency": "50", "p1_total": "1000", "p1_ecological": "200", f"p1_r{regions['411324'].pk}": "300", f"p1_r{regions['411381'].pk}": "500",
+            "p2_frequency": "90", "p2_total": "600", "p2_ecological": "150", f"p2_r{regions['411324'].pk}": "200", f"p2_r{regions['411381'].pk}": "250"}
+    bad = dict(grid, p2_ecological="100")  # 200 + 250 + 100 < 600: not fully allocated
+    assert client.post("/allocation/river-plans/new/", bad).status_code == 400
+    response = client.post("/allocation/river-plans/new/", grid)
+    assert response.status_code == 302
+    plan = RiverPlan.objects.get(name="西赵河测试方案")
+    assert plan.points.get(frequency=90).ecological_m3 == 1_500_000
+    assert page(users["neixiang_officer"]).post(f"/allocation/river-plans/{plan.pk}/approve/", {}).status_code in (302, 404)
+    plan.refresh_from_db()
+    assert plan.status == "draft"
+    client.post(f"/allocation/river-plans/{plan.pk}/approve/", {"legal_basis": "测试批复"})
+    plan.refresh_from_db()
+    assert plan.status == "approved" and plan.legal_basis == "测试批复"
+    html = client.get(plan.get_absolute_url()).content.decode()
+    assert "plan-data" in html and "线性插值" in html
