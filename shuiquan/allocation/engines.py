@@ -537,10 +537,13 @@ def irrigation_parent(district, years: list[int]) -> dict:
 
 
 def comprehensive_quota(district, frequency: Decimal) -> dict:
-    try:
-        profile = IrrigationProfile.objects.get(district=district)
-    except IrrigationProfile.DoesNotExist:
-        raise ValidationFailed("no_profile", f"{district.name}未设置灌溉参数（灌溉水有效利用系数等）", f"{district.name} has no irrigation profile") from None
+    profile = IrrigationProfile.objects.filter(district=district).first()
+    if profile is None:
+        # No district-specific parameters: the city's coefficient target (§2.1) by default.
+        from .params import IRRIGATION_COEFFICIENT
+
+        profile = IrrigationProfile(district=district, coefficient=IRRIGATION_COEFFICIENT.value,
+                                    basis=f"默认值：参数 allocation.irrigation_coefficient_default（§2.1 目标 {IRRIGATION_COEFFICIENT.default}）")
     shares = list(PlantingShare.objects.filter(district=district).order_by("-share", "crop"))
     if not shares:
         raise ValidationFailed("no_planting", f"{district.name}未填报种植结构", f"{district.name} has no planting structure")

@@ -9,7 +9,7 @@ import pytest
 
 from shuiquan.allocation import engines, services
 from shuiquan.allocation.choices import Engine, RunStatus
-from shuiquan.allocation.models import AllocationRun, IrrigationProfile, PlantingShare
+from shuiquan.allocation.models import AllocationRun, PlantingShare
 from shuiquan.core.errors import Forbidden, RuleViolation, ValidationFailed
 from shuiquan.ledger import services as ledger
 from shuiquan.ledger.choices import RightKind
@@ -85,7 +85,7 @@ def test_A4_over_the_permit_at_registration_is_refused_and_the_ledger_is_unchang
 def test_A4_without_a_permit_the_agricultural_cap_applies(city_admin, snapshot):
     county = reg.Region.objects.get(code="411326")  # 淅川县: no district permit there
     district = reg.IrrigationDistrict.objects.create(name="测试无证灌区", region=county, kind="canal", is_demo=True)
-    IrrigationProfile.objects.create(district=district, coefficient=Decimal("0.615"))
+    # no IrrigationProfile: the coefficient is the parameter allocation.irrigation_coefficient_default (0.615, §2.1)
     PlantingShare.objects.create(district=district, crop="wheat", share=Decimal("1"))
     assoc = reg.Association.objects.create(name="测试无证灌区协会", district=district, region=county, effective_area_mu=Decimal("1000"))
     cap, basis = engines.agricultural_cap(county)
@@ -93,7 +93,7 @@ def test_A4_without_a_permit_the_agricultural_cap_applies(city_admin, snapshot):
     assert cap == 98_632_577
     run = services.prepare_and_compute(actor=city_admin, engine=Engine.IRRIGATION, parameters=params(district, [assoc]))
     assert run.lines.get(association=assoc).volume_m3 == int(Decimal(1000) * (Decimal(120) / Decimal("0.615")).quantize(Decimal("0.0001"), "ROUND_DOWN"))
-    assert run.inputs["limit_m3"] == cap
+    assert run.inputs["limit_m3"] == cap and run.inputs["coefficient"] == "0.615"
     reg.Association.objects.filter(pk=assoc.pk).update(effective_area_mu=Decimal("600000"))
     before = snapshot()
     with pytest.raises(RuleViolation) as exc:
