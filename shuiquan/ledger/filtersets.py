@@ -35,6 +35,8 @@ class RightFilterSet(django_filters.FilterSet):
 
     def valid_in(self, queryset, name, value):
         year = int(value)
+        if not 1900 <= year <= 2200:
+            return queryset.none()
         return queryset.filter(valid_from__lte=dt.date(year, 12, 31), valid_to__gte=dt.date(year, 1, 1))
 
 

@@ -168,7 +168,9 @@ class RiverPlanViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         plan = self.get_object()
-        plan = services.approve_river_plan(plan, actor=request.user, legal_basis=str(request.data.get("reason", "") or ""))
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        plan = services.approve_river_plan(plan, actor=request.user, legal_basis=body.validated_data.get("reason", ""))
         return Response(s.RiverPlanSerializer(plan).data)
 
 

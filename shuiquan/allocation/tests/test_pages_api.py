@@ -183,3 +183,30 @@ def test_river_plan_pages_create_and_approve(page, city_admin, users):
     assert plan.status == "approved" and plan.legal_basis == "测试批复"
     html = client.get(plan.get_absolute_url()).content.decode()
     assert "plan-data" in html and "线性插值" in html
+
+
+def test_api_bodies_of_the_wrong_shape_are_400_not_500(api, city_admin):
+    from shuiquan.allocation.models import RiverPlan
+
+    client = api(city_admin)
+    plan = RiverPlan.objects.first()
+    run = AllocationRun.objects.first()
+    for url in (f"/api/v1/allocation/river-plans/{plan.pk}/approve/", f"/api/v1/allocation/runs/{run.pk}/reject/",
+                "/api/v1/allocation/runs/", "/api/v1/allocation/river-plans/"):
+        response = client.post(url, [1, 2], format="json")
+        assert response.status_code == 400, (url, response.status_code)
+        assert response.json()["code"] == "invalid"
+
+
+def test_workbench_lists_the_steps_waiting_for_each_role(page, users, damogang, free_association):
+    from shuiquan.allocation import services
+
+    run = services.prepare_and_compute(actor=users["neixiang_officer"], engine="irrigation", parameters={
+        "district": damogang.pk, "associations": [free_association.pk]})
+    assert "待审核提交" in page(users["neixiang_officer"]).get("/workbench/").content.decode()
+    services.review_run(run, actor=users["neixiang_officer"])
+    assert f"待批准：{run.number}" in page(users["city_admin"]).get("/workbench/").content.decode()
+    services.register_run(services.approve_run(run, actor=users["city_admin"]), actor=users["city_admin"])
+    html = page(users["damogang_manager"]).get("/workbench/").content.decode()
+    assert f"待发放凭证：{run.number}" in html
+    assert run.number not in page(users["hushan_manager"]).get("/workbench/").content.decode()

@@ -60,3 +60,9 @@ def test_api_rights_with_balances_entries_and_locks(book, api, city_admin, tangh
     assert locks[0]["amount"] == 10 and locks[0]["status"] == "active"
     assert api(tanghe_officer).get(f"/api/v1/ledger/rights/{book['county'].pk}/").status_code == 404
     assert api(city_admin).post("/api/v1/ledger/rights/", {}).status_code == 405
+
+
+def test_out_of_range_year_filter_is_empty_not_an_error(api, city_admin):
+    for year in ("-99999999999", "99999999", "0"):
+        response = api(city_admin).get("/api/v1/ledger/rights/", {"year": year})
+        assert response.status_code == 200 and response.json()["count"] == 0
