@@ -14,7 +14,8 @@ Then, through ``services``: the regional (Table 2-1), SNWD (Table 2-2), groundwa
 allocations (city bureau); a withdrawal right for every demo permit (A3, by the county bureaus
 and approving authorities); the associations of 打磨岗 (all but one, left for the workflow
 walkthrough) and the cooperatives of 虎山 with their households (A4: county bureau → city bureau →
-district unit), and their certificates.
+district unit), and their certificates. One annual river allocation (白河 2027) is left reviewed, waiting
+for approval, so the city's workbench has a to-do.
 """
 
 from __future__ import annotations
@@ -182,16 +183,20 @@ def load(size: str = "full") -> dict[str, int]:
             run = services.prepare_and_compute(actor=admin, engine=Engine.RIVER, is_demo=True,
                                                parameters={"plan": plan.pk, "year": year, "frequency": freqs[plan.river.name]})
             _through(run, preparer=admin, approver=admin)
+    # One allocation left waiting for the city's approval, so the workbench has a to-do to show.
+    bai = RiverPlan.objects.get(river__name="白河", status=PlanStatus.APPROVED)
+    pending = services.prepare_and_compute(actor=admin, engine=Engine.RIVER, is_demo=True,
+                                           parameters={"plan": bai.pk, "year": 2027, "frequency": "75"})
+    _through(pending, preparer=admin, approver=admin, stop_after="review")
     permits = list(reg.WithdrawalPermit.objects.filter(is_demo=True).select_related(
         "region", "approving_authority", "sector", "irrigation_district", "holder").order_by("region__sort_order", "number"))
-    pending = permits[-1] if permits else None
     n = 0
     for permit in permits:
         officer = _officer(permit.region)
         approver = _officer(permit.approving_authority.region) if permit.approving_authority.level == "county" else admin
         run = services.prepare_and_compute(actor=officer, engine=Engine.PERMIT, is_demo=True,
                                            parameters={"permit": permit.pk, "items": _permit_items(permit)})
-        _through(run, preparer=officer, approver=approver, stop_after="review" if permit == pending and not permit.irrigation_district_id else None)
+        _through(run, preparer=officer, approver=approver)
         n += 1
     counts["permit_runs"] = n
     for name, manager, keep_one in (("打磨岗灌区", "damogang_manager", True), ("虎山灌区", "hushan_manager", False)):
