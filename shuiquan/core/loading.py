@@ -22,7 +22,7 @@ DEMO_ORDER = ["registry", "core", "allocation", "trading", "metering", "finance"
 
 
 #: Apps whose ``seed.load()`` loads reference data from the seed document (not demo data).
-REFERENCE_ORDER = ["registry", "pilot"]
+REFERENCE_ORDER = ["registry", "pilot", "supervision", "portal"]
 
 
 def load_reference() -> dict[str, int]:
