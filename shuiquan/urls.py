@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, 
 APPS = ["registry", "ledger", "allocation", "trading", "metering", "supervision", "finance", "pilot"]
 
 api_patterns = [path(f"{app}/", include(f"shuiquan.{app}.api.urls")) for app in APPS]
+# The public portal's read-only data and anonymous complaints (no login).
+api_patterns.append(path("public/", include("shuiquan.portal.api.urls")))
 
 urlpatterns = [
     path("", include("shuiquan.core.urls")),

@@ -18,7 +18,7 @@ from .models import DataLoad
 
 log = logging.getLogger("shuiquan.loading")
 
-DEMO_ORDER = ["registry", "core", "allocation", "trading", "metering", "finance", "supervision", "pilot"]
+DEMO_ORDER = ["registry", "core", "allocation", "trading", "metering", "finance", "supervision", "portal", "pilot"]
 
 
 #: Apps whose ``seed.load()`` loads reference data from the seed document (not demo data).

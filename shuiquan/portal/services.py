@@ -54,6 +54,16 @@ def _next_number(year: int) -> str:
     return f"{prefix}{(int(last[len(prefix):]) + 1) if last else 1:05d}"
 
 
+def _refuse_household_names(notice: SupplyDemandNotice) -> None:
+    """The text of a public notice may not name the association's households."""
+    from shuiquan.registry.models import Household
+
+    text = f"{notice.description} {notice.contact_via}"
+    names = Household.objects.filter(association=notice.association).values_list("name", flat=True)
+    if any(len(name) >= 2 and name in text for name in names):
+        raise field_errors({"description": "不得填写用水户姓名（公开信息只显示协会名称和用水户编码）"})
+
+
 @transaction.atomic
 def post_notice(*, actor, kind: str, association, year: int, volume_m3, valid_until: dt.date, contact_via: str,
                 price_yuan_per_m3=None, description: str = "", household=None, is_demo: bool = False) -> SupplyDemandNotice:
@@ -87,6 +97,7 @@ def post_notice(*, actor, kind: str, association, year: int, volume_m3, valid_un
         notice.full_clean(exclude=["number"])
     except ValidationError as exc:
         raise validation_failed(exc) from None
+    _refuse_household_names(notice)
     notice.number = _next_number(today.year)
     notice.save()
     audit.record(actor=actor, action="notice_post", obj=notice, after=audit.snapshot(notice))
