@@ -394,10 +394,9 @@ def apply_trade(*, actor, trade_type: str, seller_right, volume_m3, start_year, 
         raise ValidationFailed("invalid_type", "交易类型无效", "Invalid trade type")
     if mode not in (TradeMode.NEGOTIATED, TradeMode.LISTING):
         raise ValidationFailed("invalid_mode", "申请时交易方式为协议转让或挂牌", "Apply as negotiated or listing")
-    if not isinstance(seller_right, WaterRight):
-        seller_right = WaterRight.objects.filter(pk=seller_right).first()
-        if seller_right is None:
-            raise ValidationFailed("unknown_right", "转让方用水权不存在", "No such right", detail={"fields": {"seller_right": ["用水权不存在"]}})
+    seller_right = WaterRight.objects.select_related("permit__source", "permit__holder").filter(pk=getattr(seller_right, "pk", seller_right)).first()
+    if seller_right is None:
+        raise ValidationFailed("unknown_right", "转让方用水权不存在", "No such right", detail={"fields": {"seller_right": ["用水权不存在"]}})
     volume_m3 = _positive_int(volume_m3, "volume_m3", "年交易水量")
     try:
         start_year, end_year = int(start_year), int(end_year)
@@ -413,8 +412,6 @@ def apply_trade(*, actor, trade_type: str, seller_right, volume_m3, start_year, 
     if not acts_for(actor, seller):
         raise Forbidden("您不能代表该转让方申请交易", "You may not apply on behalf of this seller", code="not_seller")
     basis = basis or DEFAULT_BASIS.get((seller.kind, trade_type), "")
-    if basis not in Basis.values:
-        raise ValidationFailed("invalid_basis", "须说明转让水量来源", "State where the sold volume comes from")
     if savings is not None and not isinstance(savings, SavingsVerification):
         savings = SavingsVerification.objects.filter(pk=savings).first()
     trade = Trade(
@@ -443,6 +440,8 @@ def apply_trade(*, actor, trade_type: str, seller_right, volume_m3, start_year, 
     if trade.verifying_authority is not None:
         trade.verification_due = add_working_days(clock.today(), int(config.get("trading.verification_working_days")))
     rules.enforce(rules.Check.from_trade(trade, Stage.APPLICATION, buyer=buyer_party, buyer_right=right_of_buyer))
+    if basis not in Basis.values:
+        raise ValidationFailed("invalid_basis", "须说明转让水量来源", "State where the sold volume comes from")
     trade.save()
     trade.number = f"JY{this_year}{trade.pk:06d}"
     trade.save(update_fields=["number"])

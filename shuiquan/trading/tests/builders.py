@@ -105,3 +105,24 @@ def permit_of(username: str):
 
 def money(text: str) -> Decimal:
     return Decimal(text)
+
+
+def user_for(party_obj, role: str, username: str):
+    """A (test) account acting for a water user or an association that has no demo account."""
+    from shuiquan.core.models import User
+
+    fields = {"role": role, "display_name": str(party_obj), "region": party_obj.region}
+    if role == "permit_holder":
+        fields["water_user"] = party_obj
+    else:
+        fields["association"] = party_obj
+    user, _ = User.objects.get_or_create(username=username, defaults=fields)
+    return user
+
+
+def holder_of(permit, username: str | None = None):
+    return user_for(permit.holder, "permit_holder", username or f"holder_{permit.pk}")
+
+
+def rep_of(association, username: str | None = None):
+    return user_for(association, "association_rep", username or f"rep_{association.pk}")
