@@ -1292,18 +1292,31 @@ def sellable_rights(user) -> list[WaterRight]:
     return unique
 
 
-def trade_for_actor(user, pk) -> Trade:
-    """A trade the user may see (404 otherwise); listed trades are visible to every signed-in user."""
+def visible_trades(user):
+    """Trades ``user`` may see: its scope (parties, county, district, association; everything for
+    city-wide roles), every listed or auctioned trade (public announcements), and trades where one
+    of the user's parties is the buyer or an intending buyer."""
     from shuiquan.core.scoping import scope_q
 
-    qs = Trade.objects.filter(scope_q(Trade, user) | Q(status__in=[TradeStatus.LISTED, TradeStatus.AUCTION]))
-    if user.role in (Role.PERMIT_HOLDER, Role.ASSOCIATION_REP, Role.COUNTY_OFFICER):
-        from .parties import my_parties
+    from .parties import my_parties
 
-        refs = [p.ref for p in my_parties(user)]
-        qs = Trade.objects.filter(scope_q(Trade, user) | Q(status__in=[TradeStatus.LISTED, TradeStatus.AUCTION])
-                                  | Q(listing__intents__buyer_ref__in=refs) | Q(buyer_ref__in=refs))
-    trade = qs.distinct().filter(pk=pk).first()
+    scope = scope_q(Trade, user)
+    if not scope:  # an empty Q means "everything" (city-wide roles); OR-ing it would lose that
+        return Trade.objects.all()
+    q = scope | Q(status__in=[TradeStatus.LISTED, TradeStatus.AUCTION])
+    refs = [p.ref for p in my_parties(user)]
+    if refs:
+        q |= Q(buyer_ref__in=refs) | Q(listing__intents__buyer_ref__in=refs)
+    return Trade.objects.filter(q).distinct()
+
+
+def trade_for_actor(user, pk) -> Trade:
+    """A trade the user may see (404 otherwise)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("交易不存在", "No such trade") from None
+    trade = Trade.objects.filter(pk__in=visible_trades(user).filter(pk=pk).values("pk")).first()
     if trade is None:
         raise NotFound("交易不存在", "No such trade")
     return trade

@@ -61,8 +61,8 @@ def countdown(due: dt.date | None, today: dt.date | None = None) -> dict | None:
     """Working days left until ``due`` (negative when overdue), for the countdown display."""
     if due is None:
         return None
-    from django.utils import timezone
+    from . import clock
 
-    today = today or timezone.localdate()
+    today = today or clock.today()
     left = working_days_between(today, due)
     return {"due": due, "left": left, "overdue": left < 0, "level": "alarm" if left < 0 else ("warning" if left <= 3 else "todo")}
