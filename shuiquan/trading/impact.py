@@ -27,6 +27,10 @@ from . import rules
 from .choices import Stage, TradeStatus, TradeType
 from .parties import Party, parse_ref, party_of_right
 
+#: Refusals that the procedure itself clears (a step still to take, not a reason to refuse): the
+#: preview lists them as pending steps.
+PROCEDURAL = {"t4_saving_not_verified", "t9_not_filed", "t2_snwd_not_consulted", "t10_need_not_verified", "s1_use_change_unapproved"}
+
 #: Trades whose volume has been posted (they count in S2 for the years of their term).
 POSTED = (TradeStatus.REGISTERED, TradeStatus.EXPIRED)
 
@@ -164,7 +168,9 @@ def preview_check(check: rules.Check, *, posted: bool = False) -> dict:
         permit_change = {"seller_permit": sp.number, "seller_before_m3": sp.annual_volume_m3, "seller_after_m3": sp.annual_volume_m3 - volume,
                          "buyer_permit": bp.number, "buyer_before_m3": bp.annual_volume_m3, "buyer_after_m3": bp.annual_volume_m3 + volume,
                          "seller_use": sp.use, "buyer_use": check.use or bp.use}
-    refusals = rules.evaluate(check, stages=[Stage.APPLICATION, Stage.LISTING, Stage.BID, Stage.CONTRACT, Stage.REGISTRATION])
+    found = rules.evaluate(check, stages=[Stage.APPLICATION, Stage.LISTING, Stage.BID, Stage.CONTRACT, Stage.REGISTRATION])
+    refusals = [r for r in found if r.code not in PROCEDURAL]
+    pending = [r for r in found if r.code in PROCEDURAL]
     return {
         "trade_type": check.trade_type,
         "seller": {"name": seller_party.name, "kind": seller_party.kind, "right": check.seller_right.number, "region": str(seller_region)},
@@ -178,6 +184,7 @@ def preview_check(check: rules.Check, *, posted: bool = False) -> dict:
         "permit_change": permit_change,
         "no_permit_change_reason": ("交易期限不超过一年，无需办理取水许可变更（T7）" if check.trade_type == TradeType.PERMIT and check.term_years <= 1 else ""),
         "refusals": [r.as_dict() for r in refusals],
+        "pending_steps": [r.as_dict() for r in pending],
         "would_be_refused": bool(refusals),
         "posted": posted,
     }

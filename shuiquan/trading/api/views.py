@@ -151,12 +151,12 @@ class TradeViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.BidReadSerializer(bid).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="The agreement PDF (T6 fields)", responses={(200, "application/pdf"): OpenApiTypes.BINARY, 409: ERRORS[409]})
-    @action(detail=True, methods=["get"], url_path="agreement.pdf")
+    @action(detail=True, methods=["get"], url_path="agreement")
     def agreement(self, request, pk=None):
         return HttpResponse(documents.agreement_pdf(self.get_object()), content_type="application/pdf")
 
     @extend_schema(summary="The trade certificate (交易鉴证书) PDF", responses={(200, "application/pdf"): OpenApiTypes.BINARY, 409: ERRORS[409]})
-    @action(detail=True, methods=["get"], url_path="certificate.pdf")
+    @action(detail=True, methods=["get"], url_path="certificate")
     def certificate(self, request, pk=None):
         return HttpResponse(documents.certificate_pdf(self.get_object()), content_type="application/pdf")
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from shuiquan.ledger import services as ledger
 from shuiquan.ledger.choices import EntryKind, RightKind
+from shuiquan.ledger.services import Line
 from shuiquan.registry import models as reg
 
 FIRST, LAST = 2025, 2030
@@ -57,37 +58,46 @@ def build_rights(actor) -> dict:
         ledger.transfer(actor=actor, kind=EntryKind.ISSUANCE, memo="下达", source=snwd_issuance, target=right,
                         years=range(FIRST, LAST + 1), amount=quota)
         out["snwd"][code] = right
+    # One entry per county for its permits, per district for its associations, per association for
+    # its households (as an allocation would post them).
+    lines: dict[str, list] = {}
     for permit in reg.WithdrawalPermit.objects.filter(region__code__in=["411325", "411328"]).select_related("holder", "source").order_by("pk"):
-        years = _years(permit.valid_from, permit.valid_to)
         vf, vt = max(permit.valid_from, start), min(permit.valid_to, end)
+        county = out["counties"][permit.region.code]
         right = ledger.open_right(actor=actor, kind=RightKind.WITHDRAWAL, name=f"{permit.holder}取水权", holder=permit.holder,
                                   permit=permit, annual_volume_m3=permit.annual_volume_m3, valid_from=vf, valid_to=vt,
-                                  parent=out["counties"][permit.region.code], source=permit.source, use=permit.use,
-                                  legal_basis=f"取水许可证 {permit.number}")
-        ledger.transfer(actor=actor, kind=EntryKind.ALLOCATION, memo="取水许可", source=out["counties"][permit.region.code],
-                        target=right, years=years, amount=permit.annual_volume_m3)
+                                  parent=county, source=permit.source, use=permit.use, legal_basis=f"取水许可证 {permit.number}")
+        for y in _years(permit.valid_from, permit.valid_to):
+            lines.setdefault(permit.region.code, []).extend([Line(county, y, -permit.annual_volume_m3), Line(right, y, permit.annual_volume_m3)])
         out["permits"][permit.pk] = right
+    for code, county_lines in lines.items():
+        ledger.post_entry(actor=actor, kind=EntryKind.ALLOCATION, memo=f"{code} 取水许可", lines=county_lines)
     for district_name in ("打磨岗灌区", "虎山灌区"):
         district = reg.IrrigationDistrict.objects.get(name=district_name)
         district_permit = reg.WithdrawalPermit.objects.get(irrigation_district=district)
         parent = out["permits"][district_permit.pk]
         years = parent.years()
+        assoc_lines = []
         for assoc in reg.Association.objects.filter(district=district).order_by("pk"):
             volume = int(assoc.effective_area_mu * ASSOC_M3_PER_MU)
             a_right = ledger.open_right(actor=actor, kind=RightKind.IRRIGATION, name=f"{assoc.name}水权", holder=assoc, use="agricultural",
                                         annual_volume_m3=volume, valid_from=parent.valid_from, valid_to=parent.valid_to, parent=parent,
                                         source=district_permit.source)
-            ledger.transfer(actor=actor, kind=EntryKind.ALLOCATION, memo="协会水权", source=parent, target=a_right,
-                            years=years, amount=volume)
+            assoc_lines += [line for y in years for line in (Line(parent, y, -volume), Line(a_right, y, volume))]
             out["associations"][assoc.pk] = a_right
+            household_lines = []
             for household in assoc.households.order_by("code"):
                 hv = int(household.planted_area_mu * HOUSEHOLD_M3_PER_MU)
                 h_right = ledger.open_right(actor=actor, kind=RightKind.HOUSEHOLD, name=f"{household.code}水权", holder=household,
                                             use="agricultural", annual_volume_m3=hv, valid_from=parent.valid_from, valid_to=parent.valid_to,
                                             parent=a_right)
-                ledger.transfer(actor=actor, kind=EntryKind.ALLOCATION, memo="用水户水权", source=a_right, target=h_right,
-                                years=years, amount=hv)
+                household_lines += [line for y in years for line in (Line(a_right, y, -hv), Line(h_right, y, hv))]
                 out["households"][household.pk] = h_right
+            out.setdefault("_household_lines", []).append(household_lines)
+        ledger.post_entry(actor=actor, kind=EntryKind.ALLOCATION, memo=f"{district_name} 协会水权", lines=assoc_lines)
+    for household_lines in out.pop("_household_lines", []):
+        if household_lines:
+            ledger.post_entry(actor=actor, kind=EntryKind.ALLOCATION, memo="用水户水权", lines=household_lines)
     out["city_reserve"] = services.create_reserve(actor=actor, region=city, name="南阳市水权收储中心（测试）", operator="南阳市水利局",
                                                   funder="南阳市财政局（市级水权收储资金）")
     neixiang = reg.Region.objects.get(code="411325")
