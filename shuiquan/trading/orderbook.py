@@ -64,7 +64,7 @@ PHASE_LABELS = {"scheduled": "未开市", "opening": "集合委托时段", "cont
 def _lock_session(session) -> OrderBookSession:
     pk = getattr(session, "pk", session)
     try:
-        return OrderBookSession.objects.select_for_update().get(pk=pk)
+        return OrderBookSession.objects.select_for_update(of=("self",)).get(pk=pk)
     except (OrderBookSession.DoesNotExist, ValueError, TypeError):
         raise NotFound("交易时段不存在", "No such session") from None
 
@@ -309,7 +309,7 @@ def cancel_order(*, actor, order) -> Order:
     if session_id is None:
         raise NotFound("委托不存在", "No such order")
     _lock_session(session_id)
-    order = Order.objects.select_for_update().get(pk=pk)
+    order = Order.objects.select_for_update(of=("self",)).get(pk=pk)
     if not acts_for(actor, parse_ref(_ref(order))):
         raise Forbidden("只能撤销本方委托", "You may cancel only your own orders", code="not_party")
     if order.status not in LIVE_ORDER_STATES:
@@ -344,7 +344,7 @@ def close_session(*, actor, session) -> OrderBookSession:
         raise Conflict("session_running", "交易时段尚未结束", "The session has not ended")
     if session.drawn_at is None and clock.now() >= session.opening_ends_at:
         _run_draw(session, actor)
-    for order in session.orders.select_for_update().filter(status__in=LIVE_ORDER_STATES).order_by("pk"):
+    for order in session.orders.select_for_update(of=("self",)).filter(status__in=LIVE_ORDER_STATES).order_by("pk"):
         if order.lock_id and order.side == Side.ASK:
             ledger.release_lock(order.lock, actor=actor, reason=f"收市，委托 #{order.pk} 失效")
         order.status = OrderStatus.EXPIRED

@@ -130,7 +130,7 @@ def _price(value, name: str = "unit_price") -> Decimal:
 def _lock_trade(trade_or_pk) -> Trade:
     pk = getattr(trade_or_pk, "pk", trade_or_pk)
     try:
-        return Trade.objects.select_for_update().select_related("seller_right", "buyer_right", "seller_permit", "buyer_permit").get(pk=pk)
+        return Trade.objects.select_for_update(of=("self",)).select_related("seller_right", "buyer_right", "seller_permit", "buyer_permit").get(pk=pk)
     except (Trade.DoesNotExist, ValueError, TypeError):
         raise NotFound("交易不存在", "No such trade") from None
 
@@ -364,7 +364,7 @@ def _verify_savings_locked(s: SavingsVerification, *, actor, approve: bool, veri
 @transaction.atomic
 def verify_savings(*, actor, savings, approve: bool = True, verified_m3=None, works_manager_opinion: str = "", note: str = ""):
     """The original approving authority verifies (or rejects) a declared saving (T5)."""
-    s = SavingsVerification.objects.select_for_update().select_related("permit__approving_authority").get(pk=getattr(savings, "pk", savings))
+    s = SavingsVerification.objects.select_for_update(of=("self",)).select_related("permit__approving_authority").get(pk=getattr(savings, "pk", savings))
     s = _verify_savings_locked(s, actor=actor, approve=approve, verified_m3=verified_m3, works_manager_opinion=works_manager_opinion, note=note)
     notify("savings_decided", f"{s.number} {s.get_status_display()}")
     return s
@@ -484,7 +484,7 @@ def verify_trade(*, actor, trade, note: str = "", verified_m3=None, works_manage
         raise Forbidden(f"交易 {trade.number} 由{trade.verifying_authority or '市水利局'}核定",
                         f"Trade {trade.number} is verified by {trade.verifying_authority or 'the city bureau'}", code="not_approving_authority")
     if trade.savings_id and trade.savings.status == SavingStatus.SUBMITTED and can_proceed(method):
-        s = SavingsVerification.objects.select_for_update().get(pk=trade.savings_id)
+        s = SavingsVerification.objects.select_for_update(of=("self",)).get(pk=trade.savings_id)
         _verify_savings_locked(s, actor=actor, approve=True, verified_m3=verified_m3 if verified_m3 not in (None, "") else s.claimed_m3,
                                works_manager_opinion=works_manager_opinion, note=note)
         trade.savings = s
@@ -508,7 +508,7 @@ def reject_trade(*, actor, trade, reason: str) -> Trade:
     trade.cancel_reason = reason[:300]
     _step(trade, "reject", actor, reason)
     if trade.savings_id and trade.savings.status == SavingStatus.SUBMITTED and _may_verify_permit(actor, trade.savings.permit):
-        s = SavingsVerification.objects.select_for_update().get(pk=trade.savings_id)
+        s = SavingsVerification.objects.select_for_update(of=("self",)).get(pk=trade.savings_id)
         _verify_savings_locked(s, actor=actor, approve=False, note=reason)
     notify("trade_rejected", f"{trade.number} 未通过：{reason}")
     return trade
@@ -585,7 +585,7 @@ def register_intent(*, actor, listing, buyer: str, deposit_reference: str, use: 
     if trade_pk is None:
         raise NotFound("挂牌不存在", "No such listing")
     trade = _lock_trade(trade_pk)
-    listing = Listing.objects.select_for_update().get(pk=listing_pk)
+    listing = Listing.objects.select_for_update(of=("self",)).get(pk=listing_pk)
     now = clock.now()
     if listing.status != ListingStatus.OPEN or trade.status != TradeStatus.LISTED or now >= listing.notice_ends_at:
         raise Conflict("listing_closed", f"挂牌 {listing.number} 已不在公告期内", f"Listing {listing.number} is no longer open")
@@ -678,12 +678,12 @@ def close_notice(*, actor, trade) -> Trade:
     trade = _lock_trade(trade)
     if trade.status != TradeStatus.LISTED:
         _step(trade, "close_notice", actor, outcome=TradeStatus.FAILED)  # raises the state refusal
-    listing = Listing.objects.select_for_update().get(trade=trade)
+    listing = Listing.objects.select_for_update(of=("self",)).get(trade=trade)
     now = clock.now()
     if now < listing.notice_ends_at:
         raise Conflict("notice_not_ended", f"公告期至 {listing.notice_ends_at:%Y-%m-%d %H:%M} 止，尚未期满",
                        f"The notice period runs until {listing.notice_ends_at:%Y-%m-%d %H:%M}")
-    intents = list(listing.intents.select_for_update().filter(status=IntentStatus.REGISTERED).order_by("registered_at", "pk"))
+    intents = list(listing.intents.select_for_update(of=("self",)).filter(status=IntentStatus.REGISTERED).order_by("registered_at", "pk"))
     admitted = []
     for intent in intents:
         if _still_qualified(trade, intent):
@@ -732,7 +732,7 @@ def place_bid(*, actor, trade, buyer: str, unit_price) -> Bid:
     """A bid in the auction: at least the start price, and at least the current best plus the
     minimum increment; a bid in the last minutes extends the end (anti-sniping)."""
     trade = _lock_trade(trade)
-    auction = Auction.objects.select_for_update().filter(listing__trade=trade).first()
+    auction = Auction.objects.select_for_update(of=("self",)).filter(listing__trade=trade).first()
     if auction is None or trade.status != TradeStatus.AUCTION or auction.status != AuctionStatus.OPEN:
         raise Conflict("auction_not_open", "该交易没有进行中的竞价", "No auction is open for this trade")
     now = clock.now()
@@ -782,8 +782,8 @@ def close_auction(*, actor, trade) -> Trade:
     trade = _lock_trade(trade)
     if trade.status != TradeStatus.AUCTION:
         _step(trade, "close_auction", actor, outcome=TradeStatus.FAILED)
-    auction = Auction.objects.select_for_update().get(listing__trade=trade)
-    listing = Listing.objects.select_for_update().get(pk=auction.listing_id)
+    auction = Auction.objects.select_for_update(of=("self",)).get(listing__trade=trade)
+    listing = Listing.objects.select_for_update(of=("self",)).get(pk=auction.listing_id)
     now = clock.now()
     if now < auction.ends_at:
         raise Conflict("auction_running", f"竞价至 {auction.ends_at:%Y-%m-%d %H:%M:%S} 结束", f"The auction runs until {auction.ends_at}")
@@ -797,7 +797,7 @@ def close_auction(*, actor, trade) -> Trade:
     auction.winning_bid = winner
     auction.save(update_fields=["status", "closed_at", "winning_bid"])
     listing.closed_at = now
-    for intent in listing.intents.select_for_update().filter(status=IntentStatus.REGISTERED).order_by("pk"):
+    for intent in listing.intents.select_for_update(of=("self",)).filter(status=IntentStatus.REGISTERED).order_by("pk"):
         if winner is None or intent.pk != winner.intent_id:
             _refund(intent, actor, trade, IntentStatus.LOST, "竞价未受让，退还保证金")
     if winner is None:
@@ -996,7 +996,7 @@ def _plan_volume(permit, year: int) -> int:
 
 def _change_permit(permit, new_volume: int, *, actor, trade: Trade, message: str) -> None:
     """Change a permit's annual volume and status through this service (audited before/after)."""
-    permit = reg.WithdrawalPermit.objects.select_for_update().get(pk=permit.pk)
+    permit = reg.WithdrawalPermit.objects.select_for_update(of=("self",)).get(pk=permit.pk)
     before = audit.snapshot(permit)
     permit.annual_volume_m3 = new_volume
     permit.status = PermitStatus.CHANGED
@@ -1010,7 +1010,7 @@ def _change_permit(permit, new_volume: int, *, actor, trade: Trade, message: str
 
 def _set_plans(permit, plans: dict[int, int], *, actor, trade: Trade) -> None:
     for year, volume in plans.items():
-        row = reg.AnnualWithdrawalPlan.objects.select_for_update().filter(permit=permit, year=year).first()
+        row = reg.AnnualWithdrawalPlan.objects.select_for_update(of=("self",)).filter(permit=permit, year=year).first()
         before = audit.snapshot(row) if row else None
         if row is None:
             row = reg.AnnualWithdrawalPlan(permit=permit, year=year)
@@ -1160,7 +1160,7 @@ def cancel(*, actor, trade, reason: str) -> Trade:
     trade = _lock_trade(trade)
     if not (reason or "").strip():
         raise ValidationFailed("reason_required", "须说明撤销理由", "A reason is required", detail={"fields": {"reason": ["须说明理由"]}})
-    listing = Listing.objects.select_for_update().filter(trade=trade).first()
+    listing = Listing.objects.select_for_update(of=("self",)).filter(trade=trade).first()
     if listing is not None and listing.intents.filter(status=IntentStatus.REGISTERED).exists():
         require_role(actor, message="已有意向受让方登记的挂牌，只能由市水利局撤牌",
                      message_en="A listing with registered buyers can only be withdrawn by the city bureau")
@@ -1170,7 +1170,7 @@ def cancel(*, actor, trade, reason: str) -> Trade:
         listing.status = ListingStatus.CANCELLED
         listing.closed_at = clock.now()
         listing.save(update_fields=["status", "closed_at"])
-        for intent in listing.intents.select_for_update().filter(status=IntentStatus.REGISTERED):
+        for intent in listing.intents.select_for_update(of=("self",)).filter(status=IntentStatus.REGISTERED):
             _refund(intent, actor, trade, IntentStatus.LOST, "撤牌，退还保证金")
     _release_locks(trade, actor, f"交易 {trade.number} 撤销：{reason}")
     notify("trade_cancelled", f"{trade.number} 撤销")
@@ -1265,7 +1265,7 @@ def impose_restriction(*, actor, kind: str, ground: str, reason: str, region=Non
 @transaction.atomic
 def lift_restriction(*, actor, restriction, reason: str) -> TradingRestriction:
     require_role(actor, message="交易限制由市水利局解除", message_en="Only the city bureau lifts trading restrictions")
-    r = TradingRestriction.objects.select_for_update().get(pk=getattr(restriction, "pk", restriction))
+    r = TradingRestriction.objects.select_for_update(of=("self",)).get(pk=getattr(restriction, "pk", restriction))
     if r.lifted_at is not None:
         raise Conflict("already_lifted", "该限制已解除", "Already lifted")
     if not (reason or "").strip():
