@@ -35,8 +35,8 @@ def open_listings():
             .select_related("trade", "trade__seller_household__association", "trade__seller_region").order_by("notice_ends_at"))
 
 
-def completed_trades():
-    return (Trade.objects.filter(status__in=COMPLETED_STATES, completed_at__isnull=False)
+def completed_trades(base=None):
+    return ((base if base is not None else Trade.objects.all()).filter(status__in=COMPLETED_STATES, completed_at__isnull=False)
             .select_related("seller_household__association", "buyer_household__association", "seller_region", "buyer_region")
             .order_by("-completed_at", "-pk"))
 
@@ -64,11 +64,11 @@ def deal_row(t: Trade) -> dict:
     }
 
 
-def volume_by_type_year() -> list[dict]:
+def volume_by_type_year(base=None) -> list[dict]:
     """Count and volume of completed trades by type and year of completion (volume: the annual
     volume × years of term, i.e. all water the trades move)."""
     acc: dict[tuple[str, int], dict] = {}
-    for t in completed_trades():
+    for t in completed_trades(base):
         key = (t.trade_type, t.completed_at.year)
         row = acc.setdefault(key, {"type": t.trade_type, "type_label": t.get_trade_type_display(), "year": key[1], "count": 0,
                                    "annual_volume_m3": 0, "total_volume_m3": 0, "amount": Decimal("0.00")})
@@ -83,13 +83,14 @@ def _median(values: list[Decimal]) -> Decimal:
     return Decimal(statistics.median(values)).quantize(Q4)
 
 
-def price_series() -> dict[str, dict]:
+def price_series(base=None) -> dict[str, dict]:
     """Per type: each priced trade (date, unit price) with the rolling median of the last N
     non-zero-price trades up to it (None until there are enough), and the current median."""
     window = int(config.get("trading.median_window"))
     minimum = int(config.get("trading.median_min_trades"))
     by_type: dict[str, list[Trade]] = defaultdict(list)
-    for t in Trade.objects.filter(status__in=COMPLETED_STATES, completed_at__isnull=False, unit_price__gt=0).order_by("completed_at", "pk"):
+    qs = base if base is not None else Trade.objects.all()
+    for t in qs.filter(status__in=COMPLETED_STATES, completed_at__isnull=False, unit_price__gt=0).order_by("completed_at", "pk"):
         by_type[t.trade_type].append(t)
     out = {}
     for ttype in TradeType.values:

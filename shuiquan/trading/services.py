@@ -1212,6 +1212,8 @@ def create_reserve(*, actor, region, name: str, operator: str, funder: str, is_d
         raise ValidationFailed("funder_required", "须记录收储资金出资方（F3）", "Record who funds the reserve (F3)")
     if region.kind not in (RegionKind.CITY, RegionKind.COUNTY, RegionKind.DISTRICT, RegionKind.COUNTY_CITY):
         raise ValidationFailed("bad_region", "收储机构设在市或县级行政区", "A reserve belongs to the city or a county")
+    if Reserve.objects.filter(name=name).exists():
+        raise Conflict("reserve_exists", f"收储机构 {name} 已存在", f"A reserve named {name} already exists")
     reserve = Reserve.objects.create(region=region, name=name, operator=operator, funder=funder, is_demo=is_demo)
     audit.record(actor=actor, action="create", obj=reserve, after=audit.snapshot(reserve), region_code=region.code or "")
     return reserve

@@ -25,9 +25,36 @@ def _years(valid_from: dt.date, valid_to: dt.date) -> list[int]:
     return [y for y in range(FIRST, LAST + 1) if valid_from.year <= y <= valid_to.year]
 
 
+def existing_rights(actor) -> dict | None:
+    """Once allocation's demo rights are loaded (after the merge), reuse them — found the way
+    docs/ledger-tree.md says — instead of opening a second set; only the test reserves are added."""
+    from shuiquan.ledger.models import WaterRight
+    from shuiquan.trading import services
+
+    if not WaterRight.objects.filter(kind=RightKind.WITHDRAWAL, permit__isnull=False).exists():
+        return None
+    out: dict = {"permits": {}, "associations": {}, "households": {}, "counties": {}, "snwd": {}}
+    out["city"] = ledger.right_for_region(reg.Region.objects.get(code="411300"))
+    for code in ("411325", "411328", "411329", "411381"):
+        out["counties"][code] = ledger.right_for_region(reg.Region.objects.get(code=code))
+    for code in ("411325", "411328"):
+        out["snwd"][code] = ledger.right_for_region(reg.Region.objects.get(code=code), RightKind.SNWD)
+    for permit in reg.WithdrawalPermit.objects.filter(region__code__in=["411325", "411328"]):
+        out["permits"][permit.pk] = ledger.right_for_permit(permit)
+    for right in WaterRight.objects.filter(kind=RightKind.IRRIGATION, association__isnull=False).order_by("-pk"):
+        out["associations"][right.association_id] = right
+    for right in WaterRight.objects.filter(kind=RightKind.HOUSEHOLD, household__isnull=False).order_by("-pk"):
+        out["households"][right.household_id] = right
+    out.update(_reserves(actor))
+    return out
+
+
 def build_rights(actor) -> dict:
     from shuiquan.trading import services
 
+    found = existing_rights(actor)
+    if found is not None:
+        return found
     start, end = dt.date(FIRST, 1, 1), dt.date(LAST, 12, 31)
     out: dict = {"permits": {}, "associations": {}, "households": {}, "counties": {}, "snwd": {}}
     issuance = ledger.open_right(actor=actor, kind=RightKind.ISSUANCE, name="河南省下达南阳市用水总量控制指标（测试）",
@@ -98,11 +125,22 @@ def build_rights(actor) -> dict:
     for household_lines in out.pop("_household_lines", []):
         if household_lines:
             ledger.post_entry(actor=actor, kind=EntryKind.ALLOCATION, memo="用水户水权", lines=household_lines)
-    out["city_reserve"] = services.create_reserve(actor=actor, region=city, name="南阳市水权收储中心（测试）", operator="南阳市水利局",
-                                                  funder="南阳市财政局（市级水权收储资金）")
-    neixiang = reg.Region.objects.get(code="411325")
-    out["neixiang_reserve"] = services.create_reserve(actor=actor, region=neixiang, name="内乡县水权收储（测试）", operator="内乡县水利局",
-                                                      funder="内乡县财政局（县级收储资金）")
+    out.update(_reserves(actor))
+    return out
+
+
+def _reserves(actor) -> dict:
+    from shuiquan.ledger.models import Reserve
+    from shuiquan.trading import services
+
+    out = {}
+    for key, code, name, operator, funder in (
+        ("city_reserve", "411300", "南阳市水权收储中心（测试）", "南阳市水利局", "南阳市财政局（市级水权收储资金）"),
+        ("neixiang_reserve", "411325", "内乡县水权收储（测试）", "内乡县水利局", "内乡县财政局（县级收储资金）"),
+    ):
+        existing = Reserve.objects.filter(name=name).first()
+        out[key] = existing or services.create_reserve(actor=actor, region=reg.Region.objects.get(code=code), name=name,
+                                                       operator=operator, funder=funder)
     return out
 
 

@@ -35,18 +35,18 @@ def test_rolling_median_needs_five_trades_and_excludes_zero_prices(rights, users
     hh = list(Household.objects.filter(association__district__name="打磨岗灌区").order_by("pk")[:2])
     s, b = rights["households"][hh[0].pk], rights["households"][hh[1].pk]
     prices = ["0.30", "0", "0.20", "0.40", "0.25"]
-    for day, p in enumerate(prices, start=1):
-        _deal(rights, s, b, p, day)
-    series = market.price_series()["irrigation"]
+    made = [_deal(rights, s, b, p, day).pk for day, p in enumerate(prices, start=1)]
+    mine = lambda: Trade.objects.filter(pk__in=made)  # noqa: E731 — only this test's trades (demo trades may exist)
+    series = market.price_series(mine())["irrigation"]
     assert series["count"] == 4 and series["median"] is None  # four priced trades: not enough
-    _deal(rights, s, b, "0.35", 10)
-    series = market.price_series()["irrigation"]
+    made.append(_deal(rights, s, b, "0.35", 10).pk)
+    series = market.price_series(mine())["irrigation"]
     assert series["count"] == 5
     assert series["median"] == Decimal("0.3000")  # median of 0.30 0.20 0.40 0.25 0.35
     assert [p["rolling_median"] for p in series["points"]] == [None, None, None, None, Decimal("0.3000")]
-    _deal(rights, s, b, "1.00", 11)
-    assert market.price_series()["irrigation"]["median"] == Decimal("0.3250")  # six trades: (0.30 + 0.35) / 2
-    rows = market.volume_by_type_year()
+    made.append(_deal(rights, s, b, "1.00", 11).pk)
+    assert market.price_series(mine())["irrigation"]["median"] == Decimal("0.3250")  # six trades: (0.30 + 0.35) / 2
+    rows = market.volume_by_type_year(mine())
     assert rows == [{"type": "irrigation", "type_label": "灌溉用水户水权交易", "year": 2026, "count": 7, "annual_volume_m3": 7000,
                      "total_volume_m3": 7000, "amount": Decimal("2500.00")}]
 
@@ -57,9 +57,8 @@ def test_median_window_keeps_only_the_last_n(rights, users, city_admin):
     config.set_value("trading.median_window", "5", actor=city_admin)
     hh = list(Household.objects.filter(association__district__name="打磨岗灌区").order_by("pk")[:2])
     s, b = rights["households"][hh[0].pk], rights["households"][hh[1].pk]
-    for day, p in enumerate(["9.00", "0.10", "0.20", "0.30", "0.40", "0.50"], start=1):
-        _deal(rights, s, b, p, day)
-    assert market.price_series()["irrigation"]["median"] == Decimal("0.3000")  # 9.00 fell out of the window
+    made = [_deal(rights, s, b, p, day).pk for day, p in enumerate(["9.00", "0.10", "0.20", "0.30", "0.40", "0.50"], start=1)]
+    assert market.price_series(Trade.objects.filter(pk__in=made))["irrigation"]["median"] == Decimal("0.3000")  # 9.00 fell out of the window
 
 
 def test_households_are_de_identified(rights, page):

@@ -40,6 +40,8 @@ def test_orders_match_by_price_then_time_with_partial_fills_and_cancel(book, rig
     clock_at.advance(minutes=31)  # past the opening window: continuous matching
     s1, s2, s3, buyer = a[0], a[1], a[2], a[3]
     before = {x.pk: ledger.balance(rights["associations"][x.pk], 2026) for x in (s1, s2, s3, buyer)}
+    before_2027 = ledger.balance(rights["associations"][s1.pk], 2027)
+    available = {x.pk: ledger.available(rights["associations"][x.pk], 2026) for x in (s1, s2, s3, buyer)}
     ask1 = _order(reps, s1, session, "ask", 3, "0.30")  # time 1
     clock_at.advance(seconds=5)
     ask2 = _order(reps, s2, session, "ask", 2, "0.28")  # better price, later
@@ -56,11 +58,11 @@ def test_orders_match_by_price_then_time_with_partial_fills_and_cancel(book, rig
     assert bid.status == OrderStatus.FILLED
     assert VolumeLock.objects.get(pk=ask1.lock_id).amount == 100  # the remaining lot stays locked
     # Each fill is a registered one-year irrigation trade, posted for the current year only
-    trades = Trade.objects.filter(mode=TradeMode.ORDER_BOOK)
+    trades = Trade.objects.filter(mode=TradeMode.ORDER_BOOK, fill__session=session)
     assert trades.count() == 2 and set(trades.values_list("status", flat=True)) == {TradeStatus.REGISTERED}
     assert ledger.balance(rights["associations"][buyer.pk], 2026) == before[buyer.pk] + 400
     assert ledger.balance(rights["associations"][s2.pk], 2026) == before[s2.pk] - 200
-    assert ledger.balance(rights["associations"][s1.pk], 2027) == before[s1.pk]  # other years untouched
+    assert ledger.balance(rights["associations"][s1.pk], 2027) == before_2027  # other years untouched
     # A second bid takes the rest of ask1 (earlier) before ask3
     bid2 = _order(reps, buyer, session, "bid", 2, "0.31")
     assert [(f.ask_id, f.lots) for f in Fill.objects.filter(bid=bid2).order_by("pk")] == [(ask1.pk, 1), (ask3.pk, 1)]
@@ -68,7 +70,7 @@ def test_orders_match_by_price_then_time_with_partial_fills_and_cancel(book, rig
     orderbook.cancel_order(actor=reps[s3.pk], order=ask3)
     ask3.refresh_from_db()
     assert ask3.status == OrderStatus.CANCELLED
-    assert ledger.available(rights["associations"][s3.pk], 2026) == before[s3.pk] - 100
+    assert ledger.available(rights["associations"][s3.pk], 2026) == available[s3.pk] - 100
     with pytest.raises(Conflict):
         orderbook.cancel_order(actor=reps[s3.pk], order=ask3)
     assert verify_ledger() == []
@@ -84,7 +86,7 @@ def test_scarce_capacity_in_the_opening_window_goes_by_recorded_draw_not_arrival
     clock_at.advance(seconds=1)
     second = _order(reps, a[2], session, "bid", 1, "0.35")  # arrives second, same price
     assert {o.status for o in (ask, first, second)} == {OrderStatus.QUEUED}
-    assert not Fill.objects.exists()  # nothing matches during the opening window
+    assert not Fill.objects.filter(session=session).exists()  # nothing matches during the opening window
     # Pick a seed under which the later arrival is drawn first, to show arrival time does not decide
     ids = sorted([ask.pk, first.pk, second.pk])
     seed = next(s for s in (f"{n:032x}" for n in range(1000)) if _drawn(ids, s).index(second.pk) < _drawn(ids, s).index(first.pk))

@@ -47,6 +47,7 @@ def test_T7_three_year_permit_trade_changes_both_permits_and_posts_three_years(u
     seller_permit, buyer_permit = permit_of("permit_holder"), permit_of("buyer_holder")
     seller_right, buyer_right = rights["permits"][seller_permit.pk], rights["permits"][buyer_permit.pk]
     seller_before = {y: ledger.balance(seller_right, y) for y in (2025, 2026, 2027, 2028)}
+    seller_available = {y: ledger.available(seller_right, y) for y in (2025, 2026, 2027, 2028)}
     buyer_before = {y: ledger.balance(buyer_right, y) for y in (2025, 2026, 2027, 2028, 2029)}
     seller_volume, buyer_volume = seller_permit.annual_volume_m3, buyer_permit.annual_volume_m3
 
@@ -54,7 +55,7 @@ def test_T7_three_year_permit_trade_changes_both_permits_and_posts_three_years(u
     assert trade.status == TradeStatus.SETTLED
     assert trade.total_price == Decimal("1800000.00")  # 500,000 × 3 × 1.20
     # While settled but not registered the volume is locked, not moved
-    assert ledger.available(seller_right, 2027) == seller_before[2027] - VOLUME
+    assert ledger.available(seller_right, 2027) == seller_available[2027] - VOLUME
     assert ledger.balance(seller_right, 2027) == seller_before[2027]
 
     services.register(actor=users["neixiang_officer"], trade=trade, approval_number="内水许变〔2026〕1号")
@@ -78,9 +79,10 @@ def test_T7_three_year_permit_trade_changes_both_permits_and_posts_three_years(u
     assert change.seller_plans == {"2026": seller_volume - VOLUME, "2027": seller_volume - VOLUME, "2028": seller_volume - VOLUME}
     seller_permit.refresh_from_db()
     buyer_permit.refresh_from_db()
-    assert seller_permit.annual_volume_m3 == 410_000 and seller_permit.status == "changed"
-    assert buyer_permit.annual_volume_m3 == 1_010_000 and buyer_permit.status == "changed"
-    assert AnnualWithdrawalPlan.objects.get(permit=buyer_permit, year=2027).volume_m3 == 1_010_000
+    # 内乡永安药业 910,000 → 410,000 m³/yr; 唐河华润生物制药 510,000 → 1,010,000 m³/yr (demo data)
+    assert seller_permit.annual_volume_m3 == seller_volume - 500_000 and seller_permit.status == "changed"
+    assert buyer_permit.annual_volume_m3 == buyer_volume + 500_000 and buyer_permit.status == "changed"
+    assert AnnualWithdrawalPlan.objects.get(permit=buyer_permit, year=2027).volume_m3 == buyer_volume + 500_000
     # F1: proceeds less the seller's fee (0.5%) go to the seller
     assert trade.seller_fee == Decimal("9000.00") and trade.buyer_fee == Decimal("9000.00")
     assert trade.proceeds == Decimal("1791000.00") and trade.proceeds_to == "内乡永安药业有限公司"
@@ -95,12 +97,13 @@ def test_T7_three_year_permit_trade_changes_both_permits_and_posts_three_years(u
 
 
 def test_T7_one_year_permit_trade_changes_no_permit(users, rights):
+    volume_before = permit_of("permit_holder").annual_volume_m3
     trade, seller_permit, buyer_permit = permit_trade(users, rights, first=2026, last=2026)
     services.register(actor=users["neixiang_officer"], trade=trade)
     trade.refresh_from_db()
     assert trade.status == TradeStatus.REGISTERED
     assert not PermitChange.objects.filter(trade=trade).exists()
-    assert WithdrawalPermit.objects.get(pk=seller_permit.pk).annual_volume_m3 == 910_000
+    assert WithdrawalPermit.objects.get(pk=seller_permit.pk).annual_volume_m3 == volume_before
     assert WithdrawalPermit.objects.get(pk=buyer_permit.pk).status == buyer_permit.status
     entry = JournalEntry.objects.get(reference_type="trading.trade", reference_id=str(trade.pk))
     assert sorted(entry.postings.values_list("year", "amount")) == [(2026, -VOLUME), (2026, VOLUME)]
@@ -121,6 +124,8 @@ def test_T5_only_the_original_approving_authority_verifies(users, rights):
 
 
 def test_T8_expiry_reverts_without_an_entry_and_restores_permits_then_renewal(users, rights, clock_at):
+    seller_volume, buyer_volume = permit_of("permit_holder").annual_volume_m3, permit_of("buyer_holder").annual_volume_m3
+    balance_2028 = ledger.balance(rights["permits"][permit_of("permit_holder").pk], 2028)
     trade, seller_permit, buyer_permit = permit_trade(users, rights, first=2026, last=2027)
     services.register(actor=users["neixiang_officer"], trade=trade, approval_number="内水许变〔2026〕2号")
     entries = JournalEntry.objects.count()
@@ -128,14 +133,14 @@ def test_T8_expiry_reverts_without_an_entry_and_restores_permits_then_renewal(us
         services.expire(actor=users["city_admin"], trade=trade)
     assert exc.value.code == "term_not_ended"
     clock_at.set(clock_at.now.replace(year=2028, month=1, day=3))
-    assert services.expire_due() == [trade.number]
+    assert trade.number in services.expire_due()
     trade.refresh_from_db()
     assert trade.status == TradeStatus.EXPIRED
     assert JournalEntry.objects.count() == entries  # reversion: no ledger entry
-    assert WithdrawalPermit.objects.get(pk=seller_permit.pk).annual_volume_m3 == 910_000
-    assert WithdrawalPermit.objects.get(pk=buyer_permit.pk).annual_volume_m3 == 510_000
+    assert WithdrawalPermit.objects.get(pk=seller_permit.pk).annual_volume_m3 == seller_volume  # 910,000 again
+    assert WithdrawalPermit.objects.get(pk=buyer_permit.pk).annual_volume_m3 == buyer_volume  # 510,000 again
     seller_right = rights["permits"][seller_permit.pk]
-    assert ledger.balance(seller_right, 2028) == 910_000
+    assert ledger.balance(seller_right, 2028) == balance_2028  # the term's years only were posted
     # Renewal is a new procedure for the following years
     saving = _saving(users, seller_permit, first=2028, last=2028)
     renewal = services.renew(actor=users["permit_holder"], trade=trade, end_year=2028, savings=saving)

@@ -35,8 +35,9 @@ def _county_trade(users, rights, *, volume=WAN_100):
 
 
 def test_S2_county_to_county_trade_counts_against_seller_cap_not_buyer_cap(users, rights):
-    before_s, before_b = ledger.balance(rights["counties"]["411325"], 2026), ledger.balance(rights["counties"]["411328"], 2026)
+    before_s, before_b = ledger.balance(rights["counties"]["411325"], 2026), ledger.balance(rights["counties"]["411328"], 2027)
     pos_before = impact.s2_position(Region.objects.get(code="411328"), 2026)
+    sold_before = impact.s2_position(Region.objects.get(code="411325"), 2026)["sold_m3"]
     trade, neixiang, tanghe = _county_trade(users, rights)
     assert trade.status == TradeStatus.REGISTERED
     assert ledger.balance(rights["counties"]["411325"], 2026) == before_s - WAN_100
@@ -47,9 +48,10 @@ def test_S2_county_to_county_trade_counts_against_seller_cap_not_buyer_cap(users
         ("唐河县", 2026, WAN_100), ("唐河县", 2027, WAN_100)]
     # S2: the seller's cap is reduced by what it sold; the buyer's bought volume is not counted against its cap
     s = impact.s2_position(neixiang, 2026)
-    assert s["cap_m3"] == 140_110_000 and s["sold_m3"] == WAN_100 and s["effective_cap_m3"] == 139_110_000
+    assert s["cap_m3"] == 140_110_000 and s["sold_m3"] == sold_before + WAN_100
+    assert s["effective_cap_m3"] == 140_110_000 - sold_before - WAN_100  # 139,110,000 without other trades
     b = impact.s2_position(tanghe, 2026)
-    assert b["bought_m3"] == WAN_100 and b["cap_m3"] == 252_990_000
+    assert b["bought_m3"] == pos_before["bought_m3"] + WAN_100 and b["cap_m3"] == 252_990_000
     assert b["assessed_use_m3"] == pos_before["assessed_use_m3"] - WAN_100  # 2021 use 2.11亿 − bought
     assert verify_ledger() == []
 
@@ -68,6 +70,7 @@ def test_T2_snwd_surplus_into_city_reserve_then_sold_to_zhengzhou(users, rights)
     city_reserve = rights["city_reserve"]
     admin, snwd = users["city_admin"], users["snwd_unit"]
     volume = 20_000_000  # 2000万立方米/年
+    tanghe_sold_before = impact.s2_position(Region.objects.get(code="411328"), 2026)["sold_m3"]
     # 1. The city takes 唐河县's SNWD surplus into its reserve, consulting the SNWD unit
     take = services.apply_trade(actor=users["tanghe_officer"], trade_type="regional", seller_right=rights["snwd"]["411328"],
                                 volume_m3=volume, start_year=2026, end_year=2027, buyer=f"reserve:{city_reserve.pk}")
@@ -87,6 +90,7 @@ def test_T2_snwd_surplus_into_city_reserve_then_sold_to_zhengzhou(users, rights)
     assert ledger.balance(reserve_right, 2026) == volume
     # 2. The city sells to 郑州市 from its reserve
     zhengzhou = services.ensure_outside_region(actor=admin, name="郑州市", name_en="Zhengzhou")
+    outside_before = {y: sum(ledger.balance(r, y) for r in WaterRight.objects.filter(holder_region=zhengzhou)) for y in (2026, 2027)}
     sale = services.apply_trade(actor=admin, trade_type="regional", seller_right=reserve_right, volume_m3=volume, start_year=2026,
                                 end_year=2027, buyer=f"region:{zhengzhou.pk}")
     services.consult_snwd(actor=snwd, trade=sale, opinion="同意，纳入受水区年度调度计划")
@@ -99,14 +103,15 @@ def test_T2_snwd_surplus_into_city_reserve_then_sold_to_zhengzhou(users, rights)
     services.settle(actor=admin, trade=sale)
     services.register(actor=admin, trade=sale)
     sale.refresh_from_db()
-    outside = WaterRight.objects.get(holder_region=zhengzhou, kind="outside")
-    assert ledger.balance(outside, 2026) == volume and ledger.balance(reserve_right, 2027) == 0
+    outside = sale.buyer_right
+    assert outside.kind == "outside" and outside.holder_region_id == zhengzhou.pk
+    assert ledger.balance(outside, 2026) == outside_before[2026] + volume and ledger.balance(reserve_right, 2027) == 0
     assert sale.total_price == Decimal("34800000.00")  # 0.87 × 2000万 × 2
     assert sale.proceeds_to == city_reserve.funder  # F3
     assert list(DispatchPlanLine.objects.filter(trade=sale).values_list("region__name", "year")) == [("郑州市", 2026), ("郑州市", 2027)]
     # S2: the buyer city has no cap here; the seller county's sale counts against its cap
     assert impact.s2_position(zhengzhou, 2026)["status"] == "no_cap"
-    assert impact.s2_position(Region.objects.get(code="411328"), 2026)["sold_m3"] == volume
+    assert impact.s2_position(Region.objects.get(code="411328"), 2026)["sold_m3"] == tanghe_sold_before + volume
     assert verify_ledger() == []
 
 

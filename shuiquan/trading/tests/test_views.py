@@ -28,12 +28,12 @@ def test_whole_permit_trade_through_the_pages(users, rights, page):
                                                    "claimed_m3": 500000, "first_year": 2026, "last_year": 2028, "evidence": "节水量审计报告",
                                                    "contractor_name": "河南某节水服务公司", "host_unit": "内乡永安药业有限公司",
                                                    "contractor_share_pct": "40", "host_share_pct": "60"})
-    saving = sp.savings.get()
+    saving = sp.savings.order_by("-pk").first()
     assert seller.get(reverse("trading:apply", args=["permit"])).status_code == 200
     _post(seller, reverse("trading:apply", args=["permit"]), {
         "seller_right": rights["permits"][sp.pk].pk, "buyer": f"permit:{bp.pk}", "mode": "negotiated", "volume_m3": 500000,
         "start_year": 2026, "end_year": 2028, "savings": saving.pk, "basis": "saving"})
-    trade = Trade.objects.get(seller_permit=sp)
+    trade = Trade.objects.filter(seller_permit=sp).order_by("-pk").first()
     detail = reverse("trading:trade_detail", args=[trade.pk])
     html = officer.get(detail).content.decode()
     assert 'data-action="verify"' in html and "剩余" in html  # countdown
