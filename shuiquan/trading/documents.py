@@ -145,8 +145,8 @@ def certificate_pdf(trade) -> bytes:
         ("交易方式", trade.get_mode_display()), ("转让方", trade.seller_name), ("受让方", trade.buyer_name),
         ("年交易水量", _volume_text(trade.volume_m3)), ("交易期限", _term_text(trade)), ("取水地点", trade.intake_location),
         ("取水用途", _use_text(trade)), ("成交价格", _price_text(trade)),
-        ("交易服务费", f"转让方 {trade.seller_fee or Decimal('0.00')} 元；受让方 {trade.buyer_fee or Decimal('0.00')} 元"),
-        ("交易收益划付", f"{trade.proceeds} 元，划付 {trade.proceeds_to}"),
+        ("交易服务费", f"转让方 {trade.seller_fee or Decimal('0.00'):,} 元；受让方 {trade.buyer_fee or Decimal('0.00'):,} 元"),
+        ("交易收益划付", f"{trade.proceeds:,} 元，划付 {trade.proceeds_to}"),
         ("结算时间", f"{timezone.localtime(trade.settled_at):%Y-%m-%d %H:%M}"),
         ("协议编号", trade.agreement_number),
     ]

@@ -214,6 +214,7 @@ class SavingsForm(forms.Form):
     first_year = forms.IntegerField(label=_("起始年度"))
     last_year = forms.IntegerField(label=_("终止年度"))
     evidence = forms.CharField(label=_("证明材料"), widget=forms.Textarea(attrs={"rows": 2}))
+    evidence_file = forms.FileField(label=_("证明材料文件（PDF、PNG、JPEG）"), required=False)
     contractor_name = forms.CharField(label=_("节水服务企业（合同节水）"), required=False)
     host_unit = forms.CharField(label=_("用水单位（合同节水）"), required=False)
     contractor_share_pct = forms.DecimalField(label=_("节水服务企业收益分成（%）"), required=False, max_digits=5, decimal_places=2)

@@ -279,8 +279,9 @@ def _may_verify_permit(actor, permit) -> bool:
 @transaction.atomic
 def submit_savings(*, actor, permit, source_kind: str, description: str, claimed_m3, first_year, last_year, evidence: str,
                    contractor_name: str = "", host_unit: str = "", contractor_share_pct=None, host_share_pct=None,
-                   reclaimed_source=None, reclaimed_m3=None, is_demo: bool = False) -> SavingsVerification:
-    """A permit holder declares a saved volume from one source of saving, with evidence (T12)."""
+                   reclaimed_source=None, reclaimed_m3=None, evidence_file=None, is_demo: bool = False) -> SavingsVerification:
+    """A permit holder declares a saved volume from one source of saving, with evidence (T12): a
+    description and, optionally, a checked file (PDF or image) kept as an attachment."""
     party = Party("water_user", permit.holder, permit=permit)
     if not acts_for(actor, party):
         raise Forbidden("只有取水权人本人可以申报节约水量", "Only the permit holder may declare its savings", code="not_permit_holder")
@@ -326,8 +327,31 @@ def submit_savings(*, actor, permit, source_kind: str, description: str, claimed
     s.number = f"JS{clock.this_year()}{s.pk:06d}"
     s.save(update_fields=["number"])
     audit.record(actor=actor, action="savings_submit", obj=s, after=audit.snapshot(s))
+    if evidence_file is not None:
+        attach_evidence(actor=actor, savings=s, upload=evidence_file)
     notify("savings_submitted", f"{s.number} 待 {s.verifying_authority} 核定")
     return s
+
+
+def attach_evidence(*, actor, savings, upload):
+    """Keep an evidence file (checked: size, type by extension and content) with a saving."""
+    import hashlib
+
+    from django.contrib.contenttypes.models import ContentType
+
+    from shuiquan.core.models import Attachment
+    from shuiquan.core.uploads import check_upload
+
+    kind = check_upload(upload, kinds=("pdf", "png", "jpeg"))
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    att = Attachment.objects.create(content_type=ContentType.objects.get_for_model(SavingsVerification), object_id=str(savings.pk),
+                                    file=upload, name=getattr(upload, "name", "evidence")[:200], kind=kind, size=upload.size,
+                                    sha256=digest.hexdigest(), uploaded_by=actor)
+    audit.record(actor=actor, action="savings_evidence", obj=savings, after={"attachment": att.pk, "name": att.name, "sha256": att.sha256})
+    return att
 
 
 def _verify_savings_locked(s: SavingsVerification, *, actor, approve: bool, verified_m3=None, works_manager_opinion: str = "",

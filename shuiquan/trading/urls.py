@@ -20,6 +20,7 @@ urlpatterns = [
     path("savings/", views.savings_list, name="savings_list"),
     path("savings/new/", views.savings_new, name="savings_new"),
     path("savings/<int:pk>/", views.savings_detail, name="savings_detail"),
+    path("savings/<int:pk>/files/<int:file_pk>/", views.savings_file, name="savings_file"),
     path("orderbook/", views.orderbook_list, name="orderbook"),
     path("orderbook/<int:pk>/", views.orderbook_session, name="orderbook_session"),
     path("orderbook/<int:pk>/draw/", views.orderbook_draw, name="orderbook_draw"),

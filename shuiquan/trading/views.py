@@ -377,7 +377,7 @@ def savings_list(request):
 
 @login_required
 def savings_new(request):
-    form = forms.SavingsForm(request.POST if request.method == "POST" else None, user=request.user)
+    form = forms.SavingsForm(request.POST if request.method == "POST" else None, request.FILES or None, user=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -415,9 +415,27 @@ def savings_detail(request, pk):
     from shuiquan.core.generic import audit_trail
 
     left = rules.saving_left_per_year(s, s.years()) if s.status != "rejected" else {}
+    from django.contrib.contenttypes.models import ContentType
+
+    from shuiquan.core.models import Attachment
+
+    files = Attachment.objects.filter(content_type=ContentType.objects.get_for_model(SavingsVerification), object_id=str(s.pk))
     return render(request, "trading/savings_detail.html", {"title": s.number, "s": s, "form": form, "countdown": countdown(s.due_on)
                                                            if s.status == "submitted" else None, "left": sorted(left.items()),
-                                                           "trades": s.trades.all(), "audit_events": audit_trail(s)[:30]})
+                                                           "trades": s.trades.all(), "audit_events": audit_trail(s)[:30], "files": files})
+
+
+@login_required
+def savings_file(request, pk, file_pk):
+    """An evidence file of a saving, to those who may see the saving."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.http import FileResponse
+
+    from shuiquan.core.models import Attachment
+
+    s = get_object_or_404(SavingsVerification.objects.restrict(request.user), pk=pk)
+    att = get_object_or_404(Attachment, pk=file_pk, content_type=ContentType.objects.get_for_model(SavingsVerification), object_id=str(s.pk))
+    return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)
 
 
 # ---------------------------------------------------------------------------------------------

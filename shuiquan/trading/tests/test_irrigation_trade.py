@@ -172,3 +172,32 @@ def test_T10_resale_without_use_change_approval_is_refused_by_S1(users, rights, 
         services.sign(actor=officer, trade=sale)
     assert exc.value.rule == "S1" and exc.value.code == "s1_use_change_unapproved"
     assert ledger_snapshot() == snap
+
+
+def test_T9_first_purchase_for_users_of_the_same_association(users, rights, city_admin, clock_at):
+    """With the scope set to the association: a household of the seller's association wins over a
+    neighbouring association of the same district that registered after the window."""
+    from shuiquan.core import config
+
+    config.set_value("trading.priority_scope", "association", actor=city_admin)
+    damogang, _ = _assocs()
+    rep = users["association_rep"]
+    own = damogang[0]
+    seller_hh, buyer_hh = list(own.households.order_by("code")[:2])
+    neighbour = damogang[1]
+    neighbour_rep = rep_of(neighbour)
+    volume = _volume(rights["households"][seller_hh.pk], 500)
+    trade = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=rights["households"][seller_hh.pk], volume_m3=volume,
+                                 start_year=2026, end_year=2026, mode="listing")
+    listing = services.publish_listing(actor=rep, trade=trade, listed_price="0.28")
+    assert listing.priority_scope == "association"
+    with pytest.raises(RuleViolation) as exc:
+        services.register_intent(actor=neighbour_rep, listing=listing, buyer=f"association:{neighbour.pk}", deposit_reference="N1")
+    assert exc.value.code == "t9_priority_window"
+    clock_at.advance(days=6)
+    services.register_intent(actor=neighbour_rep, listing=listing, buyer=f"association:{neighbour.pk}", deposit_reference="N2")
+    services.register_intent(actor=rep, listing=listing, buyer=f"household:{buyer_hh.pk}", deposit_reference="H1")  # late, but same association
+    clock_at.advance(days=5)
+    services.close_notice(actor=None, trade=trade)
+    trade.refresh_from_db()
+    assert trade.status == TradeStatus.AGREED and trade.buyer_household_id == buyer_hh.pk

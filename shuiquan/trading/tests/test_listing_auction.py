@@ -179,3 +179,17 @@ def test_cancelling_a_listing_with_buyers_refunds_deposits(users, rights, listed
     assert trade.status == TradeStatus.CANCELLED
     assert listing.intents.get().deposit_status == DepositStatus.REFUNDED
     assert not VolumeLock.objects.filter(reference_type="trading.trade", reference_id=str(trade.pk), status="active").exists()
+
+
+def test_the_tick_command_closes_due_notices(users, rights, listed, clock_at):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    trade, _listing = listed
+    clock_at.advance(days=11)
+    out = StringIO()
+    call_command("trading_tick", stdout=out)
+    assert "notices closed: 1" in out.getvalue()
+    trade.refresh_from_db()
+    assert trade.status == TradeStatus.FAILED

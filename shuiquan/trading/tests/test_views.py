@@ -133,3 +133,25 @@ def test_workbench_todos_per_role(users, rights, page):
     html = page(users["neixiang_officer"]).get("/workbench/").content.decode()
     assert f"{trade.number} 取水权交易待核定" in html and "剩余 20 个工作日" in html
     assert trade.number not in page(users["tanghe_officer"]).get("/workbench/").content.decode()
+
+
+def test_savings_evidence_file_is_checked_kept_and_downloadable(users, rights, page, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client = page(users["permit_holder"])
+    sp = permit_of("permit_holder")
+    data = {"permit": sp.pk, "source_kind": "works", "description": "管网改造", "claimed_m3": 1000, "first_year": 2026, "last_year": 2026,
+            "evidence": "验收报告"}
+    bad = client.post(reverse("trading:savings_new"), {**data, "evidence_file": SimpleUploadedFile("x.pdf", b"not a pdf")})
+    assert bad.status_code == 400 and "文件类型不符" in bad.content.decode()
+    _post(client, reverse("trading:savings_new"), {**data, "evidence_file": SimpleUploadedFile("验收报告.pdf", b"%PDF-1.4 test")})
+    s = sp.savings.order_by("-pk").first()
+    html = client.get(s.get_absolute_url()).content.decode()
+    assert "验收报告.pdf" in html
+    from shuiquan.core.models import Attachment
+
+    att = Attachment.objects.get(object_id=str(s.pk), name="验收报告.pdf")
+    resp = client.get(reverse("trading:savings_file", args=[s.pk, att.pk]))
+    assert resp.status_code == 200 and b"".join(resp.streaming_content) == b"%PDF-1.4 test"
+    assert page(users["tanghe_officer"]).get(reverse("trading:savings_file", args=[s.pk, att.pk])).status_code == 404
