@@ -12,6 +12,7 @@ import io
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -91,13 +92,13 @@ def _build(story) -> bytes:
 def t6_rows(trade) -> list[tuple[str, str]]:
     """The agreement's T6 fields, as label/value pairs (also shown on the agreement page)."""
     return [
-        ("交易水量", f"每年 {_volume_text(trade.volume_m3)}，合计 {_volume_text(trade.total_volume_m3)}"),
-        ("交易期限", _term_text(trade)),
-        ("取水地点", trade.intake_location or "—"),
-        ("取水用途", _use_text(trade)),
-        ("交易价格", _price_text(trade)),
-        ("违约责任", trade.default_liability or "—"),
-        ("争议解决办法", trade.dispute_resolution or "—"),
+        (gettext_noop("交易水量"), f"每年 {_volume_text(trade.volume_m3)}，合计 {_volume_text(trade.total_volume_m3)}"),
+        (gettext_noop("交易期限"), _term_text(trade)),
+        (gettext_noop("取水地点"), trade.intake_location or "—"),
+        (gettext_noop("取水用途"), _use_text(trade)),
+        (gettext_noop("交易价格"), _price_text(trade)),
+        (gettext_noop("违约责任"), trade.default_liability or "—"),
+        (gettext_noop("争议解决办法"), trade.dispute_resolution or "—"),
     ]
 
 

@@ -3,6 +3,8 @@ trade, the acting user and the parsed input, and calls the service."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from . import forms, services
 
 def _d(data, key, default=""):
@@ -40,10 +42,16 @@ ACTIONS = {
 }
 
 ACTION_LABELS = {
-    "consult_snwd": "征求意见", "verify": "核定", "reject": "不予通过", "file_record": "备案", "publish": "挂牌", "agree": "协议成交",
-    "close_notice": "公告期满处理", "close_auction": "结束竞价", "sign": "签约", "file_province": "报省备案", "pay": "付款",
-    "settle": "结算", "register": "登记过户", "expire": "期满归还", "cancel": "撤销", "renew": "延续交易", "intent": "登记受让意向",
-    "bid": "竞价报价",
+    "consult_snwd": gettext_noop("征求意见"), "verify": gettext_noop("核定"), "reject": gettext_noop("不予通过"), "file_record": gettext_noop("备案"), "publish": gettext_noop("挂牌"), "agree": gettext_noop("协议成交"),
+    "close_notice": gettext_noop("公告期满处理"), "close_auction": gettext_noop("结束竞价"), "sign": gettext_noop("签约"), "file_province": gettext_noop("报省备案"), "pay": gettext_noop("付款"),
+    "settle": gettext_noop("结算"), "register": gettext_noop("登记过户"), "expire": gettext_noop("期满归还"), "cancel": gettext_noop("撤销"), "renew": gettext_noop("延续交易"), "intent": gettext_noop("登记受让意向"),
+    "bid": gettext_noop("竞价报价"),
 }
 
 
+
+
+#: Step names shown in histories (the FSM transitions' labels and the steps outside the FSM), for translation.
+HISTORY_LABELS = [gettext_noop("转让申请"), gettext_noop("征求南水北调工程管理单位意见"), gettext_noop("核定"), gettext_noop("备案"), gettext_noop("受理（一年以内无需审批）"), gettext_noop("不予通过"),
+                  gettext_noop("挂牌"), gettext_noop("协议成交"), gettext_noop("公告期满处理"), gettext_noop("竞价结束"), gettext_noop("签订协议"), gettext_noop("协议报省备案"), gettext_noop("支付价款"),
+                  gettext_noop("资金结算"), gettext_noop("登记过户"), gettext_noop("期满归还"), gettext_noop("撤销"), gettext_noop("委托撮合成交并登记")]

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from shuiquan.core.errors import DomainError, NotFound
@@ -601,16 +602,16 @@ def reserve_list(request):
 
 CONFIG = {
     "eliminated-industries": (EliminatedIndustry, ["sector", "product_keyword", "catalogue_item", "is_active"],
-                              [("catalogue_item", "目录条目"), ("sector", "行业"), ("product_keyword", "产品/工艺关键词"), ("is_active", "有效")]),
+                              [("catalogue_item", gettext_noop("目录条目")), ("sector", gettext_noop("行业")), ("product_keyword", gettext_noop("产品/工艺关键词")), ("is_active", gettext_noop("有效"))]),
     "sector-quotas": (SectorQuota, ["sector", "product", "unit", "quota_m3_per_unit", "standard"],
-                      [("sector", "行业"), ("product", "产品"), ("unit", "计量单位"), ("quota_m3_per_unit", "定额"), ("standard", "依据")]),
+                      [("sector", gettext_noop("行业")), ("product", gettext_noop("产品")), ("unit", gettext_noop("计量单位")), ("quota_m3_per_unit", gettext_noop("定额")), ("standard", gettext_noop("依据"))]),
     "pollutant-intensities": (PollutantIntensity, ["sector", "use", "cod_kg_per_10k_m3", "nh3n_kg_per_10k_m3", "basis"],
-                              [("sector", "行业"), ("use", "用途"), ("cod_kg_per_10k_m3", "COD"), ("nh3n_kg_per_10k_m3", "氨氮"), ("basis", "依据")]),
+                              [("sector", gettext_noop("行业")), ("use", gettext_noop("用途")), ("cod_kg_per_10k_m3", gettext_noop("COD")), ("nh3n_kg_per_10k_m3", gettext_noop("氨氮")), ("basis", gettext_noop("依据"))]),
     "legal-prohibitions": (LegalProhibition, ["side", "region", "water_user", "association", "legal_basis", "is_active"],
-                           [("legal_basis", "法律依据"), ("side", "禁止事项"), ("region", "行政区"), ("water_user", "取用水户"),
-                            ("association", "协会"), ("is_active", "有效")]),
+                           [("legal_basis", gettext_noop("法律依据")), ("side", gettext_noop("禁止事项")), ("region", gettext_noop("行政区")), ("water_user", gettext_noop("取用水户")),
+                            ("association", gettext_noop("协会")), ("is_active", gettext_noop("有效"))]),
     "outflow-caps": (OutflowCap, ["association", "region", "cap_m3", "is_active", "note"],
-                     [("association", "协会"), ("region", "行政区"), ("cap_m3", "每时段流出上限（立方米）"), ("is_active", "有效"), ("note", "说明")]),
+                     [("association", gettext_noop("协会")), ("region", gettext_noop("行政区")), ("cap_m3", gettext_noop("每时段流出上限（立方米）")), ("is_active", gettext_noop("有效")), ("note", gettext_noop("说明"))]),
 }
 
 

@@ -155,3 +155,12 @@ def test_savings_evidence_file_is_checked_kept_and_downloadable(users, rights, p
     resp = client.get(reverse("trading:savings_file", args=[s.pk, att.pk]))
     assert resp.status_code == 200 and b"".join(resp.streaming_content) == b"%PDF-1.4 test"
     assert page(users["tanghe_officer"]).get(reverse("trading:savings_file", args=[s.pk, att.pk])).status_code == 404
+
+
+def test_english_switch(users, rights, page):
+    client = page(users["city_admin"])
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("trading:home")).content.decode()
+    assert "Water-rights trading" in html and "Market hall" in html and "Listed now" in html
+    html = page(None).get(reverse("trading:public_stats"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Deals by type and year" in html and "Rolling median" in html
