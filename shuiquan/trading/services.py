@@ -580,6 +580,7 @@ def publish_listing(*, actor, trade, listed_price, notice_days=None, conditions:
         raise ValidationFailed("invalid_notice", "公告期至少1日", "The notice period is at least one day")
     start = clock.now()
     trade.mode = TradeMode.LISTING
+    _fill_side(trade, "buyer", None, None)  # the buyer is whoever the listing finds
     _set_price(trade, price)
     priority_until = None
     if trade.seller_association_id and not trade.seller_reserve_id:

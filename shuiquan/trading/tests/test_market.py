@@ -70,3 +70,5 @@ def test_households_are_de_identified(rights, page):
     assert mask_household_code(hh.code) in row["seller"]
     html = page(None).get("/trading/public/deals/").content.decode()
     assert t.number in html and hh.name not in html and hh.id_number not in html and hh.code not in html
+    detail = page(None).get(f"/trading/public/deals/{t.number}/").content.decode()
+    assert mask_household_code(hh.code) in detail and hh.name not in detail and hh.code not in detail

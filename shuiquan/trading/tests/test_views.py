@@ -164,3 +164,57 @@ def test_english_switch(users, rights, page):
     assert "Water-rights trading" in html and "Market hall" in html and "Listed now" in html
     html = page(None).get(reverse("trading:public_stats"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Deals by type and year" in html and "Rolling median" in html
+
+
+def test_auction_orderbook_impact_and_savings_pages_render(users, rights, page, clock_at):
+    from shuiquan.registry.models import Association, WithdrawalPermit
+    from shuiquan.trading import orderbook
+
+    from .builders import holder_of
+
+    sp = permit_of("permit_holder")
+    saving = services.submit_savings(actor=users["permit_holder"], permit=sp, source_kind="contract", description="合同节水", claimed_m3=200000,
+                                     first_year=2026, last_year=2026, evidence="合同", contractor_name="某节水公司", host_unit="本单位",
+                                     contractor_share_pct="30", host_share_pct="70")
+    officer = page(users["neixiang_officer"])
+    html = officer.get(reverse("trading:savings_detail", args=[saving.pk])).content.decode()
+    assert "提交核定结论" in html and "某节水公司" in html
+    trade = services.apply_trade(actor=users["permit_holder"], trade_type="permit", seller_right=rights["permits"][sp.pk], volume_m3=200000,
+                                 start_year=2026, end_year=2026, mode="listing", savings=saving)
+    for action in ("verify", "reject"):
+        assert officer.get(reverse("trading:trade_action", args=[trade.pk, action])).status_code == 200
+    services.verify_trade(actor=users["neixiang_officer"], trade=trade, works_manager_opinion="同意")
+    seller = page(users["permit_holder"])
+    assert seller.get(reverse("trading:trade_action", args=[trade.pk, "publish"])).status_code == 200
+    listing = services.publish_listing(actor=users["permit_holder"], trade=trade, listed_price="1.00")
+    buyer = page(users["buyer_holder"])
+    assert buyer.get(reverse("trading:register_intent", args=[trade.pk])).status_code == 200
+    bp = permit_of("buyer_holder")
+    other = WithdrawalPermit.objects.get(holder__name="唐河嘉禾能源有限公司")
+    other_user = holder_of(other)
+    _post(buyer, reverse("trading:register_intent", args=[trade.pk]), {"buyer": f"permit:{bp.pk}", "deposit_reference": "D-1"})
+    services.register_intent(actor=other_user, listing=listing, buyer=f"permit:{other.pk}", deposit_reference="D-2")
+    clock_at.advance(days=10)
+    services.close_notice(actor=None, trade=trade)
+    assert 'data-action="bid"' in buyer.get(reverse("trading:trade_detail", args=[trade.pk])).content.decode()
+    _post(buyer, reverse("trading:auction", args=[trade.pk]), {"buyer": f"permit:{bp.pk}", "unit_price": "1.00"})
+    resp = buyer.post(reverse("trading:auction", args=[trade.pk]), {"buyer": f"permit:{bp.pk}", "unit_price": "1.50"})
+    assert resp.status_code == 409 and "最高报价" in resp.content.decode()  # already leading
+    assert "当前最高价" in buyer.get(reverse("trading:auction", args=[trade.pk]), HTTP_HX_REQUEST="true").content.decode()
+    html = officer.get(reverse("trading:impact"), {"trade_type": "permit", "seller_right": rights["permits"][sp.pk].pk, "volume_m3": 1000,
+                                                  "start_year": 2026, "end_year": 2027, "buyer": f"permit:{bp.pk}"}).content.decode()
+    assert "规则检查" in html and "T4" in html
+    # order book session page
+    admin = page(users["city_admin"])
+    session = orderbook.open_session(actor=users["city_admin"], opening_minutes=0)
+    assoc = Association.objects.filter(district__name="打磨岗灌区").order_by("pk").first()
+    rep = page(users["association_rep"])
+    _post(rep, reverse("trading:orderbook_session", args=[session.pk]), {"side": "ask", "party": f"association:{assoc.pk}", "lots": 1,
+                                                                         "limit_price": "0.30"})
+    html = rep.get(reverse("trading:orderbook_session", args=[session.pk])).content.decode()
+    assert "我的委托" in html and "0.3000" in html
+    assert admin.get(reverse("trading:orderbook_session", args=[session.pk])).status_code == 200
+    order = session.orders.get()
+    _post(rep, reverse("trading:order_cancel", args=[order.pk]), {})
+    order.refresh_from_db()
+    assert order.status == "cancelled"
