@@ -1304,6 +1304,16 @@ def lift_restriction(*, actor, restriction, reason: str) -> TradingRestriction:
     return r
 
 
+def set_source_flags(*, actor, source, is_overdraft_area: bool, is_overloaded: bool):
+    """S4's area lists live on the registry's water sources: the city bureau marks a groundwater
+    source as an overdraft area or a surface source as overloaded (validated and audited by the
+    registry's generic update service)."""
+    require_role(actor, message="超采区、超载地区由市水利局认定", message_en="Only the city bureau designates overdraft and overloaded areas")
+    return crud.update_object(reg.WaterSource, getattr(source, "pk", source), actor=actor,
+                              data={"is_overdraft_area": bool(is_overdraft_area), "is_overloaded": bool(is_overloaded)},
+                              message="交易规则：地下水超采区/地表水超载地区（S4）")
+
+
 def sellable_rights(user) -> list[WaterRight]:
     """The rights ``user`` may sell from (for the application form)."""
     from .parties import my_parties, rights_of

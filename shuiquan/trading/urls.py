@@ -30,6 +30,7 @@ urlpatterns = [
     path("restrictions/<int:pk>/lift/", views.restriction_lift, name="restriction_lift"),
     path("reserves/", views.reserve_list, name="reserve_list"),
     path("config/", views.config_index, name="config_index"),
+    path("config/sources/", views.config_sources, name="config_sources"),
     path("config/<slug:slug>/", views.config_list, name="config_list"),
     path("config/<slug:slug>/new/", views.config_edit, name="config_new"),
     path("config/<slug:slug>/<int:pk>/edit/", views.config_edit, name="config_edit"),

@@ -657,6 +657,23 @@ def config_edit(request, slug, pk=None):
 
 
 @login_required
+def config_sources(request):
+    """S4 area lists: which water sources are groundwater overdraft areas or overloaded surface water."""
+    can_edit = request.user.is_superuser or request.user.role == Role.CITY_ADMIN
+    if request.method == "POST":
+        try:
+            services.run(services.set_source_flags, actor=request.user, source=request.POST.get("source"),
+                         is_overdraft_area=request.POST.get("is_overdraft_area") == "on", is_overloaded=request.POST.get("is_overloaded") == "on")
+        except DomainError as exc:
+            messages.error(request, exc.localized(request.LANGUAGE_CODE))
+        else:
+            messages.success(request, _("已保存"))
+        return redirect("trading:config_sources")
+    sources = reg.WaterSource.objects.select_related("region", "river", "reservoir").order_by("kind", "name")
+    return render(request, "trading/config_sources.html", {"title": _("地下水超采区与地表水超载地区"), "sources": sources, "can_edit": can_edit})
+
+
+@login_required
 def config_index(request):
     rows = [(slug, model._meta.verbose_name, model.objects.count()) for slug, (model, _f, _c) in CONFIG.items()]
     sources = reg.WaterSource.objects.filter(Q(is_overdraft_area=True) | Q(is_overloaded=True))

@@ -218,3 +218,24 @@ def test_auction_orderbook_impact_and_savings_pages_render(users, rights, page, 
     _post(rep, reverse("trading:order_cancel", args=[order.pk]), {})
     order.refresh_from_db()
     assert order.status == "cancelled"
+
+
+def test_S4_area_lists_are_edited_by_the_city_and_audited(users, page):
+    from shuiquan.core.models import AuditEvent
+    from shuiquan.registry.models import WaterSource
+
+    source = WaterSource.objects.get(name="内乡县浅层地下水")
+    officer = page(users["neixiang_officer"])
+    officer.post(reverse("trading:config_sources"), {"source": source.pk, "is_overdraft_area": "on"})
+    source.refresh_from_db()
+    assert not source.is_overdraft_area
+    admin = page(users["city_admin"])
+    assert admin.get(reverse("trading:config_sources")).status_code == 200
+    admin.post(reverse("trading:config_sources"), {"source": source.pk, "is_overdraft_area": "on"})
+    source.refresh_from_db()
+    assert source.is_overdraft_area
+    assert AuditEvent.objects.filter(object_type="registry.watersource", object_id=str(source.pk), action="update").exists()
+    river = WaterSource.objects.filter(kind="river").first()
+    admin.post(reverse("trading:config_sources"), {"source": river.pk, "is_overdraft_area": "on"})  # only groundwater can be
+    river.refresh_from_db()
+    assert not river.is_overdraft_area
