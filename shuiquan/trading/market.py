@@ -14,6 +14,8 @@ import statistics
 from collections import defaultdict
 from decimal import Decimal
 
+from django.utils import timezone
+
 from shuiquan.core import config
 
 from .choices import COMPLETED_STATES, ListingStatus, TradeType
@@ -50,7 +52,7 @@ def listing_row(listing: Listing) -> dict:
         "start_year": t.start_year, "end_year": t.end_year, "total_volume_m3": t.total_volume_m3, "listed_price": listing.listed_price,
         "deposit": listing.deposit_amount, "notice_starts_at": listing.notice_starts_at, "notice_ends_at": listing.notice_ends_at,
         "priority_until": listing.priority_until, "status": listing.status, "status_label": listing.get_status_display(),
-        "auction_ends_at": auction.ends_at if auction else None,
+        "auction_ends_at": auction.ends_at if auction else None, "is_demo": t.is_demo,
     }
 
 
@@ -61,6 +63,7 @@ def deal_row(t: Trade) -> dict:
         "seller_region": str(t.seller_region), "buyer_region": str(t.buyer_region) if t.buyer_region_id else "",
         "volume_m3": t.volume_m3, "start_year": t.start_year, "end_year": t.end_year, "total_volume_m3": t.total_volume_m3,
         "unit_price": t.unit_price, "total_price": t.total_price, "completed_at": t.completed_at, "certificate": t.certificate_number,
+        "is_demo": t.is_demo,
     }
 
 
@@ -69,7 +72,7 @@ def volume_by_type_year(base=None) -> list[dict]:
     volume × years of term, i.e. all water the trades move)."""
     acc: dict[tuple[str, int], dict] = {}
     for t in completed_trades(base):
-        key = (t.trade_type, t.completed_at.year)
+        key = (t.trade_type, timezone.localtime(t.completed_at).year)
         row = acc.setdefault(key, {"type": t.trade_type, "type_label": t.get_trade_type_display(), "year": key[1], "count": 0,
                                    "annual_volume_m3": 0, "total_volume_m3": 0, "amount": Decimal("0.00")})
         row["count"] += 1
@@ -99,7 +102,7 @@ def price_series(base=None) -> dict[str, dict]:
         for t in trades:
             prices.append(t.unit_price)
             recent = prices[-window:]
-            points.append({"trade": t.number, "date": t.completed_at.date().isoformat(), "unit_price": t.unit_price,
+            points.append({"trade": t.number, "date": timezone.localtime(t.completed_at).date().isoformat(), "unit_price": t.unit_price,
                            "rolling_median": _median(recent) if len(recent) >= minimum else None})
         recent = prices[-window:]
         out[ttype] = {"type": ttype, "type_label": TradeType(ttype).label, "count": len(prices),
@@ -110,4 +113,5 @@ def price_series(base=None) -> dict[str, dict]:
 
 def stats() -> dict:
     return {"by_type_year": volume_by_type_year(), "prices": price_series(),
-            "open_listings": open_listings().count(), "completed": completed_trades().count()}
+            "open_listings": open_listings().count(), "completed": completed_trades().count(),
+            "includes_demo": Trade.objects.filter(is_demo=True).exists()}

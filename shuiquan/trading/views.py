@@ -691,9 +691,11 @@ def _stats_context():
     stats = market.stats()
     chart = {
         "types": [str(t.label) for t in TradeType],
-        "series": {k: [{"date": p["date"], "price": str(p["unit_price"]), "median": str(p["rolling_median"]) if p["rolling_median"] else None}
-                       for p in v["points"]] for k, v in stats["prices"].items()},
+        "series": {str(v["type_label"]): [{"date": p["date"], "price": str(p["unit_price"]),
+                                           "median": str(p["rolling_median"]) if p["rolling_median"] else None}
+                                          for p in v["points"]] for v in stats["prices"].values()},
         "volume": [{"year": r["year"], "type": r["type_label"], "volume": r["total_volume_m3"], "count": r["count"]} for r in stats["by_type_year"]],
+        "labels": {"price": _("成交价"), "median": _("滚动中位价")},
     }
     return {"stats": stats, "chart": chart}
 
