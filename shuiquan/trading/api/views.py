@@ -4,7 +4,6 @@ the rules catalogue, and the public market information. Errors use the core JSON
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -16,12 +15,10 @@ from rest_framework.views import APIView
 
 from shuiquan.core.api.viewsets import ScopedModelViewSet
 from shuiquan.core.errors import NotFound, ValidationFailed
-from shuiquan.core.scoping import scope_q
 from shuiquan.ledger.models import WaterRight
 from shuiquan.registry import models as reg
 
 from .. import documents, impact, market, orderbook, rules, services
-from ..choices import TradeStatus
 from ..filtersets import TradeFilterSet
 from ..models import (
     EliminatedIndustry,
@@ -36,7 +33,6 @@ from ..models import (
     Trade,
     TradingRestriction,
 )
-from ..parties import my_parties
 from ..steps import ACTIONS
 from . import serializers as s
 

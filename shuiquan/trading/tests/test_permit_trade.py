@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from shuiquan.core.errors import Conflict, Forbidden, RuleViolation
+from shuiquan.core.errors import Conflict, Forbidden
 from shuiquan.ledger import services as ledger
 from shuiquan.ledger.invariants import verify_ledger
 from shuiquan.ledger.models import JournalEntry
