@@ -411,3 +411,39 @@ class OutflowCapSerializer(serializers.ModelSerializer):
     class Meta:
         model = OutflowCap
         fields = ["id", "association", "region", "cap_m3", "is_active", "note"]
+
+
+class ReserveSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    region = serializers.IntegerField(source="region_id")
+    name = serializers.CharField(max_length=80)
+    operator = serializers.CharField(max_length=80)
+    funder = serializers.CharField(max_length=120)
+    rights = serializers.SerializerMethodField()
+
+    def get_rights(self, obj) -> list[dict]:
+        from shuiquan.ledger.models import RightBalance, WaterRight
+
+        from .. import clock
+
+        year = clock.this_year()
+        out = []
+        for w in WaterRight.objects.filter(reserve=obj).order_by("pk"):
+            b = RightBalance.objects.filter(right=w, year=year).first()
+            out.append({"right": w.number, "source_type": w.source_type, "year": year, "balance_m3": b.balance if b else 0,
+                        "locked_m3": b.locked if b else 0})
+        return out
+
+
+class OutsideRegionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=50)
+    name_en = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+
+
+class SourceFlagsSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    is_overdraft_area = serializers.BooleanField()
+    is_overloaded = serializers.BooleanField()

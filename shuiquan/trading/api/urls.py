@@ -14,10 +14,13 @@ router.register("config/sector-quotas", views.SectorQuotaViewSet, basename="trad
 router.register("config/pollutant-intensities", views.PollutantIntensityViewSet, basename="trading-pollutant")
 router.register("config/legal-prohibitions", views.LegalProhibitionViewSet, basename="trading-prohibition")
 router.register("config/outflow-caps", views.OutflowCapViewSet, basename="trading-outflowcap")
+router.register("config/sources", views.SourceFlagsViewSet, basename="trading-sources")
+router.register("reserves", views.ReserveViewSet, basename="trading-reserve")
 
 urlpatterns = [
     path("impact-preview/", views.ImpactPreviewView.as_view(), name="trading-impact-preview"),
     path("rules/", views.RulesView.as_view(), name="trading-rules"),
+    path("outside-regions/", views.OutsideRegionView.as_view(), name="trading-outside-regions"),
     path("market/listings/", views.MarketListingsView.as_view(), name="trading-market-listings"),
     path("market/deals/", views.MarketDealsView.as_view(), name="trading-market-deals"),
     path("market/stats/", views.MarketStatsView.as_view(), name="trading-market-stats"),

@@ -350,3 +350,58 @@ class MarketStatsView(APIView):
                    responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(_plain(market.stats()))
+
+
+class ReserveViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Reserves (收储) with their funders (F3) and this year's balances; set up by the city bureau."""
+
+    serializer_class = s.ReserveSerializer
+
+    def get_queryset(self):
+        from shuiquan.ledger.models import Reserve
+
+        return Reserve.objects.select_related("region").order_by("pk")
+
+    @extend_schema(request=s.ReserveSerializer, responses={201: s.ReserveSerializer, **ERRORS})
+    def create(self, request, *args, **kwargs):
+        ser = s.ReserveSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = dict(ser.validated_data)
+        region = reg.Region.objects.filter(pk=d.pop("region_id")).first()
+        if region is None:
+            raise ValidationFailed("unknown_region", "行政区不存在", "No such region", detail={"fields": {"region": ["不存在"]}})
+        obj = services.run(services.create_reserve, actor=request.user, region=region, **d)
+        return Response(s.ReserveSerializer(obj).data, status=status.HTTP_201_CREATED)
+
+
+class OutsideRegionView(APIView):
+    """Register a counterparty city outside Nanyang (e.g. 郑州市) for SNWD cross-region trades."""
+
+    @extend_schema(request=s.OutsideRegionSerializer, responses={201: s.OutsideRegionSerializer, **ERRORS})
+    def post(self, request):
+        from shuiquan.core.scoping import require_role
+
+        ser = s.OutsideRegionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        require_role(request.user)
+        region = services.ensure_outside_region(actor=request.user, **dict(ser.validated_data))
+        return Response(s.OutsideRegionSerializer(region).data, status=status.HTTP_201_CREATED)
+
+
+class SourceFlagsViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """S4 area lists on the registry's water sources: overdraft (groundwater) and overloaded (surface)."""
+
+    serializer_class = s.SourceFlagsSerializer
+    queryset = reg.WaterSource.objects.all().order_by("kind", "name")
+    http_method_names = ["get", "patch", "put", "head", "options"]
+
+    @extend_schema(request=s.SourceFlagsSerializer, responses={200: s.SourceFlagsSerializer, **ERRORS})
+    def update(self, request, *args, **kwargs):
+        source = self.get_object()
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("invalid", "请求内容须为对象", "The request body must be an object")
+        ser = s.SourceFlagsSerializer(data={"is_overdraft_area": source.is_overdraft_area, "is_overloaded": source.is_overloaded,
+                                            **request.data})
+        ser.is_valid(raise_exception=True)
+        obj = services.run(services.set_source_flags, actor=request.user, source=source, **dict(ser.validated_data))
+        return Response(s.SourceFlagsSerializer(obj).data)

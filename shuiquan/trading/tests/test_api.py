@@ -120,3 +120,22 @@ def test_restrictions_and_config_lists_via_api(api, users, rights):
                                                           "product": "原料药", "quota_m3_per_unit": "1", "standard": "x"}, format="json").status_code == 403
     rules = _ok(officer.get(f"{BASE}/rules/"))
     assert {"S4", "S5", "S6", "M2", "T4", "T9"} <= {r["rule"] for r in rules}
+
+
+def test_reserves_outside_regions_and_source_flags_via_api(api, users):
+    from shuiquan.registry.models import Region, WaterSource
+
+    admin, officer = api(users["city_admin"]), api(users["neixiang_officer"])
+    city = Region.objects.get(code="411300")
+    body = {"region": city.pk, "name": "南阳市水权收储中心（API）", "operator": "南阳市水利局", "funder": "南阳市财政局"}
+    assert _ok(officer.post(f"{BASE}/reserves/", body, format="json"), 403)["code"] == "role_required"
+    r = _ok(admin.post(f"{BASE}/reserves/", body, format="json"), 201)
+    assert r["funder"] == "南阳市财政局" and r["rights"] == []
+    assert _ok(admin.post(f"{BASE}/reserves/", body, format="json"), 409)["code"] == "reserve_exists"
+    z = _ok(admin.post(f"{BASE}/outside-regions/", {"name": "登封市", "name_en": "Dengfeng"}, format="json"), 201)
+    assert Region.objects.get(pk=z["id"]).kind == "outside"
+    gw = WaterSource.objects.get(name="内乡县浅层地下水")
+    assert _ok(officer.patch(f"{BASE}/config/sources/{gw.pk}/", {"is_overdraft_area": True}, format="json"), 403)
+    assert _ok(admin.patch(f"{BASE}/config/sources/{gw.pk}/", {"is_overdraft_area": True}, format="json"))["is_overdraft_area"] is True
+    river = WaterSource.objects.filter(kind="river").first()
+    assert admin.patch(f"{BASE}/config/sources/{river.pk}/", {"is_overdraft_area": True}, format="json").status_code == 400
