@@ -25,10 +25,17 @@ def regions():
     return {r.name: r for r in Region.objects.all()}
 
 
+def _baseline(regions, names=("内乡县", "唐河县", "邓州市", "南阳市"), year=YEAR):
+    """Each region's sold/bought volume before the test's own trade (the demo data has trades too)."""
+    book = Book()
+    return {n: (book.assess(regions[n], year).sold_m3, book.assess(regions[n], year).bought_m3) for n in names}
+
+
 @pytest.fixture
 def cross_region_trade(users, regions):
     """A permit holder in 内乡县 sells 500,000 m³ for 2026 to one in 唐河县 (a ledger trade entry)."""
     admin = users["city_admin"]
+    base = _baseline(regions) | {"内乡县+1": _baseline(regions, ("内乡县",), YEAR + 1)["内乡县"]}
     seller_user = WaterUser.objects.filter(region=regions["内乡县"]).order_by("pk").first()
     buyer_user = WaterUser.objects.filter(region=regions["唐河县"]).order_by("pk").first()
     src = ledger.open_right(actor=admin, kind=RightKind.ISSUANCE, name="S2测试来源", holder_name="测试",
@@ -43,40 +50,41 @@ def cross_region_trade(users, regions):
     services.record_reported_use(actor=admin, region=regions["内乡县"], year=YEAR, total_m3=100_000_000)
     services.record_reported_use(actor=admin, region=regions["唐河县"], year=YEAR, total_m3=200_000_000)
     config.set_value("supervision.use_basis", "reported_first", actor=admin)
-    return {"entry": entry, "seller": seller, "buyer": buyer, "admin": admin}
+    return {"entry": entry, "seller": seller, "buyer": buyer, "admin": admin, "base": base}
 
 
-def _delta(ry):
-    return {"sold": ry.sold_m3, "bought": ry.bought_m3}
+def _delta(ry, base):
+    return {"sold": ry.sold_m3 - base[0], "bought": ry.bought_m3 - base[1]}
 
 
 def test_S2_cross_region_trade_counts_against_the_seller_not_the_buyer(cross_region_trade, regions):
     """S2: the seller region's assessed use includes the sold 500,000 m³; the buyer's excludes the bought 500,000 m³."""
+    base = cross_region_trade["base"]
     book = Book()
     seller = book.assess(regions["内乡县"], YEAR)
     buyer = book.assess(regions["唐河县"], YEAR)
     assert seller.measured_m3 == 100_000_000 and buyer.measured_m3 == 200_000_000
-    assert (seller.sold_m3, seller.bought_m3) == (500_000, 0)
-    assert (buyer.sold_m3, buyer.bought_m3) == (0, 500_000)
-    assert seller.assessed_m3 == 100_500_000
-    assert buyer.assessed_m3 == 199_500_000
-    assert seller.assessed_m3 - seller.measured_m3 == 500_000
-    assert buyer.measured_m3 - buyer.assessed_m3 == 500_000
-    assert [f.entry_id for f in seller.flows] == [cross_region_trade["entry"].pk]
+    assert _delta(seller, base["内乡县"]) == {"sold": 500_000, "bought": 0}
+    assert _delta(buyer, base["唐河县"]) == {"sold": 0, "bought": 500_000}
+    # assessed = measured + sold − bought, so the test's trade moves each by exactly 500,000 m³
+    assert seller.assessed_m3 == 100_000_000 + base["内乡县"][0] + 500_000 - base["内乡县"][1]
+    assert buyer.assessed_m3 == 200_000_000 + base["唐河县"][0] - base["唐河县"][1] - 500_000
+    flow = next(f for f in seller.flows if f.entry_id == cross_region_trade["entry"].pk)
+    assert (flow.sold_m3, flow.bought_m3) == (500_000, 0)
+    assert next(f for f in buyer.flows if f.entry_id == cross_region_trade["entry"].pk).bought_m3 == 500_000
     # A third county is untouched, and for the city as a whole the trade is internal.
-    assert _delta(book.assess(regions["邓州市"], YEAR)) == {"sold": 0, "bought": 0}
-    assert _delta(book.assess(regions["南阳市"], YEAR)) == {"sold": 0, "bought": 0}
+    assert _delta(book.assess(regions["邓州市"], YEAR), base["邓州市"]) == {"sold": 0, "bought": 0}
+    assert _delta(book.assess(regions["南阳市"], YEAR), base["南阳市"]) == {"sold": 0, "bought": 0}
     # Only the trade's own year is affected.
-    assert _delta(book.assess(regions["内乡县"], YEAR + 1)) == {"sold": 0, "bought": 0}
+    assert _delta(book.assess(regions["内乡县"], YEAR + 1), base["内乡县+1"]) == {"sold": 0, "bought": 0}
 
 
 def test_S2_reversed_trade_no_longer_counts(cross_region_trade, regions):
+    base = cross_region_trade["base"]
     ledger.reverse_entry(cross_region_trade["entry"], actor=cross_region_trade["admin"], reason="协议解除")
     book = Book()
     for name in ("内乡县", "唐河县"):
-        ry = book.assess(regions[name], YEAR)
-        assert ry.assessed_m3 == ry.measured_m3
-    assert book.assess(regions["内乡县"], YEAR).sold_m3 == 0
+        assert _delta(book.assess(regions[name], YEAR), base[name]) == {"sold": 0, "bought": 0}
 
 
 def test_S2_sale_outside_the_city_counts_against_the_city(users, regions):
@@ -90,11 +98,12 @@ def test_S2_sale_outside_the_city_counts_against_the_city(users, regions):
     buyer = ledger.open_right(actor=admin, kind=RightKind.OUTSIDE, name="郑州受让", holder=zz, valid_from=dt.date(2026, 1, 1),
                               valid_to=dt.date(2026, 12, 31))
     ledger.transfer(actor=admin, kind=EntryKind.ALLOCATION, memo="x", source=src, target=seller, years=[YEAR], amount=3_000_000)
+    base = _baseline(regions, ("邓州市", "南阳市"))
     ledger.transfer(actor=admin, kind=EntryKind.RESERVE_RESALE, memo="南水北调跨区域", source=seller, target=buyer, years=[YEAR],
                     amount=1_234_567)
     book = Book()
-    assert book.assess(regions["邓州市"], YEAR).sold_m3 == 1_234_567
-    assert book.assess(regions["南阳市"], YEAR).sold_m3 == 1_234_567
+    assert _delta(book.assess(regions["邓州市"], YEAR), base["邓州市"]) == {"sold": 1_234_567, "bought": 0}
+    assert _delta(book.assess(regions["南阳市"], YEAR), base["南阳市"]) == {"sold": 1_234_567, "bought": 0}
 
 
 def test_table_2_1_nonconventional_minimums_2023_sum_to_0_255_yi():
