@@ -1,6 +1,7 @@
 """Funds and finance (§7.6.3, §7.2.5): banks, water-right pledges and mortgages, fee-collection
-right transfers (financing records). The trade funds ledger lives in ``funds`` models added with
-the trading capability.
+right transfers (financing records), and the trade funds ledger (交易资金): a double-entry money
+ledger in Decimal yuan whose entries sum to zero to the fen (``FundAccount``, ``FundEntry``,
+``FundLine``), posted from trading's payment records and reconciled against the trades.
 
 A pledge of a right's *volume* locks that volume in the ledger for each pledged year (LockKind
 PLEDGE): it cannot be sold, locked again or reversed away until the pledgee releases it. A pledge of
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from shuiquan.core.roles import Role
 from shuiquan.core.scoping import ScopedManager
 
-__all__ = ["Bank", "Pledge", "PledgeEvent", "FeeRightTransfer"]
+__all__ = ["Bank", "Pledge", "PledgeEvent", "FeeRightTransfer", "FundAccount", "FundEntry", "FundLine"]
 
 
 class Bank(models.Model):
@@ -94,6 +95,8 @@ class Pledge(models.Model):
     closed_at = models.DateTimeField(_("解除/处置时间"), null=True, blank=True)
     enforcement_buyer = models.CharField(_("处置受让方"), max_length=200, blank=True)
     enforcement_reference = models.CharField(_("处置交易编号"), max_length=60, blank=True)
+    enforcement_trade = models.ForeignKey("trading.Trade", null=True, blank=True, on_delete=models.PROTECT, related_name="enforced_pledges",
+                                          verbose_name=_("处置交易"))
     is_demo = models.BooleanField(_("演示数据"), default=False)
 
     objects = ScopedManager()
@@ -191,3 +194,104 @@ class FeeRightTransfer(models.Model):
 
     def audit_region_code(self):
         return self.grantor.region.code or ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The trade funds ledger (交易资金)
+# ---------------------------------------------------------------------------------------------
+
+from .choices import AccountKind, EntryKind  # noqa: E402
+
+FUNDS_READERS = {Role.CITY_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR}
+
+
+class FundAccount(models.Model):
+    """Where money can be: a trade party, a reserve's funder, a pledgee, the platform's settlement
+    and deposit accounts, the fee income, taxes withheld, SNWD non-tax revenue and its earmarked
+    uses and county rewards. A line's amount is positive when money arrives at the account, so an
+    account's balance is the money it has received net (a buyer's is negative: it paid)."""
+
+    code = models.CharField(_("账户编码"), max_length=80, unique=True)
+    kind = models.CharField(_("类别"), max_length=20, choices=AccountKind.choices)
+    name = models.CharField(_("账户名称"), max_length=200)
+    region = models.ForeignKey("registry.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("行政区"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_write_roles = {Role.CITY_ADMIN, Role.FINANCE_OFFICER}
+    scope_paths: dict = {}
+
+    class Meta:
+        ordering = ["kind", "code"]
+        verbose_name = _("资金账户")
+        verbose_name_plural = verbose_name
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("finance:account_detail", args=[self.pk])
+
+
+class FundEntry(models.Model):
+    """One balanced movement of money (its lines sum to zero to the fen). Entries are never edited:
+    a correction is a reversing entry. An entry made from a trading payment record points to it
+    (one entry per payment, so posting is idempotent)."""
+
+    number = models.CharField(_("凭证号"), max_length=30, unique=True, null=True, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=EntryKind.choices)
+    rule = models.CharField(_("适用规则"), max_length=4, blank=True, help_text=_("F1 转让方；F2 南水北调非税收入；F3 收储出资方"))
+    trade = models.ForeignKey("trading.Trade", null=True, blank=True, on_delete=models.PROTECT, related_name="fund_entries",
+                              verbose_name=_("交易"))
+    payment = models.OneToOneField("trading.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="fund_entry",
+                                   verbose_name=_("交易资金记录"))
+    memo = models.CharField(_("摘要"), max_length=300)
+    reference = models.CharField(_("凭证/流水号"), max_length=80, blank=True)
+    effective_date = models.DateField(_("记账日期"))
+    created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by",
+                                    verbose_name=_("冲正的凭证"))
+    pledge = models.ForeignKey(Pledge, null=True, blank=True, on_delete=models.PROTECT, related_name="fund_entries",
+                               verbose_name=_("质权人受偿的质押"))
+    is_demo = models.BooleanField(_("演示数据"), default=False)
+
+    objects = ScopedManager()
+    scope_write_roles = {Role.CITY_ADMIN, Role.FINANCE_OFFICER}
+    scope_paths: dict = {}
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("资金凭证")
+        verbose_name_plural = verbose_name
+        indexes = [models.Index(fields=["trade", "kind"], name="finance_fundentry_trade_idx")]
+
+    def __str__(self):
+        return f"{self.number or '—'} {self.get_kind_display()}"
+
+    def get_absolute_url(self):
+        return reverse("finance:entry_detail", args=[self.pk])
+
+    def audit_region_code(self):
+        return ""
+
+
+class FundLine(models.Model):
+    """One line of an entry: ``amount`` yuan (signed, to the fen) arriving at (+) or leaving (−) ``account``."""
+
+    entry = models.ForeignKey(FundEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="lines")
+    amount = models.DecimalField(_("金额（元）"), max_digits=16, decimal_places=2)
+    memo = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["entry", "id"]
+        indexes = [models.Index(fields=["account", "entry"], name="finance_fundline_account_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="finance_fundline_amount_nonzero",
+                                   violation_error_message=_("金额不能为0")),
+        ]
+
+    def __str__(self):
+        return f"{self.entry_id} {self.account_id} {self.amount:+}"

@@ -947,13 +947,17 @@ def file_province(*, actor, trade, filing_number: str, note: str = "") -> Trade:
 
 
 def amounts_due(trade: Trade) -> dict[str, Decimal]:
-    """Price, fees, what the buyer still owes (the applied deposit is already paid), and the seller's proceeds."""
+    """Price, fees, what the buyer still owes (the applied deposit is already paid), the tax withheld
+    (finance: F1, proceeds less taxes and fees) and the seller's proceeds."""
+    from shuiquan.finance.funds import tax_for
+
     seller_rate, buyer_rate = fee_rates(trade)
     total = trade.total_price or Decimal("0.00")
     deposit = sum((p.amount for p in trade.payments.filter(kind=PaymentKind.DEPOSIT_APPLIED)), Decimal("0.00"))
     seller_fee, buyer_fee = money(total * seller_rate), money(total * buyer_rate)
-    return {"total": total, "deposit_applied": deposit, "buyer_fee": buyer_fee, "seller_fee": seller_fee,
-            "buyer_due": money(total - deposit + buyer_fee), "proceeds": money(total - seller_fee)}
+    tax = tax_for(trade, total)
+    return {"total": total, "deposit_applied": deposit, "buyer_fee": buyer_fee, "seller_fee": seller_fee, "tax": tax,
+            "buyer_due": money(total - deposit + buyer_fee), "proceeds": money(total - seller_fee - tax)}
 
 
 @transaction.atomic
