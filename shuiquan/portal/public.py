@@ -102,15 +102,20 @@ def key_figures() -> dict:
 
 
 def market_figures() -> dict:
-    """Trades and listings, from the trading capability's public statistics."""
-    try:
-        from shuiquan.trading import market
-    except ImportError:
-        return {"trades_completed": None, "traded_volume_m3": None, "open_listings": None}
-    summary = getattr(market, "public_summary", None)
-    if summary is None:
-        return {"trades_completed": None, "traded_volume_m3": None, "open_listings": None}
-    return summary()
+    """Trades and listings, from the trading capability's public market information."""
+    from shuiquan.trading import market
+
+    completed = market.completed_trades()
+    return {"trades_completed": completed.count(), "traded_volume_m3": sum(completed.values_list("volume_m3", flat=True)),
+            "open_listings": market.open_listings().count()}
+
+
+def latest_market(n: int = 10) -> dict:
+    """The newest deal notices and open listing announcements (households de-identified by trading)."""
+    from shuiquan.trading import market
+
+    return {"deals": [market.deal_row(t) for t in market.completed_trades()[:n]],
+            "listings": [market.listing_row(listing) for listing in market.open_listings()[:n]]}
 
 
 def complaint_figures() -> dict:

@@ -43,7 +43,7 @@ def market_links() -> dict:
 def home(request):
     return render(request, "portal/home.html", {
         "title": _("信息公开"), "figures": public.key_figures(), "market": market_links(),
-        "notices": list(services.public_notices()[:5]),
+        "notices": list(services.public_notices()[:5]), "deals": public.latest_market(5)["deals"],
         "policies": PolicyDocument.objects.filter(level=DocumentLevel.MUNICIPAL).order_by("sort_order")[:6],
     })
 
@@ -56,7 +56,7 @@ def rights(request):
 
 def market(request):
     return render(request, "portal/market.html", {"title": _("交易公告与成交公示"), "market": market_links(),
-                                                  "figures": public.market_figures()})
+                                                  "figures": public.market_figures(), "latest": public.latest_market()})
 
 
 def verify(request):
