@@ -206,6 +206,106 @@ def pledged_volume(right: WaterRight, year: int) -> int:
     ).aggregate(s=Sum("amount"))["s"] or 0
 
 
+def pledge_holders(right: WaterRight, year: int) -> list[str]:
+    """Names of the banks holding active volume pledges on ``right`` in ``year`` (for refusals)."""
+    ids = VolumeLock.objects.filter(right=right, year=year, status=LockStatus.ACTIVE, reference_type="finance.pledge").values_list(
+        "reference_id", flat=True)
+    return sorted({p.bank.name for p in Pledge.objects.filter(pk__in=[int(i) for i in ids if str(i).isdigit()],
+                                                              status__in=ACTIVE_PLEDGE_STATUSES).select_related("bank")})
+
+
+ENFORCEMENT_TRADE_TYPES = {RightKind.WITHDRAWAL: "permit", RightKind.IRRIGATION: "irrigation", RightKind.HOUSEHOLD: "irrigation",
+                           RightKind.RESERVE: "regional"}
+
+
+@transaction.atomic
+def approve_enforcement(pledge: Pledge, *, actor, buyer: str, unit_price, savings=None, trade_type: str | None = None,
+                        works_manager_opinion: str = "", note: str = "") -> Pledge:
+    """The city bureau approves the pledgee's enforcement: the pledged volume is sold to the
+    pledgee's buyer through trading's normal procedure and rules (application, the approving
+    authority's verification, agreement). In this one transaction the pledge's locks are released
+    and the trade's own lock takes their place at the agreement, so the volume is never free in
+    between; if any step is refused, nothing changes and the pledge stays locked. The trade then
+    goes on as any trade (signatures, payment, settlement, registration); its proceeds go first to
+    the pledgee up to the secured amount (``funds.recipients``), and its registration completes the
+    pledge (``complete_enforcement``)."""
+    from shuiquan.trading import clock
+    from shuiquan.trading import services as trading
+    from shuiquan.trading.choices import TradeStatus
+
+    require_role(actor, message="质权实现由市水利局批准并组织交易", message_en="Only the city water bureau approves enforcement")
+    pledge = Pledge.objects.select_for_update().select_related("right", "bank").get(pk=pledge.pk)
+    if pledge.status != PledgeStatus.ENFORCING:
+        raise Conflict("invalid_transition", "质权人尚未申请处置，或质押已解除/已处置", "The pledgee has not asked for enforcement")
+    if not pledge.locks_volume:
+        raise Conflict("income_pledge", "收益权质押不处置水量：交易收益直接划付质权人", "An income pledge is realised from proceeds, not by a sale")
+    if pledge.enforcement_trade_id is not None:
+        raise Conflict("already_enforcing", f"已组织处置交易 {pledge.enforcement_reference}", "An enforcement trade already exists")
+    trade_type = trade_type or ENFORCEMENT_TRADE_TYPES.get(pledge.right.kind)
+    if trade_type is None:
+        raise ValidationFailed("not_tradable", "该用水权不能通过交易处置", "This right cannot be sold")
+    start = max(pledge.first_year, clock.this_year())
+    if start > pledge.last_year:
+        raise Conflict("pledge_years_past", "质押年度已过，无可处置水量", "The pledged years have passed")
+    for lock in pledge_locks(pledge):
+        ledger.release_lock(lock, actor=actor, reason=f"质权实现：转由交易处置（{pledge.number}）")
+    trade = trading.apply_trade(actor=actor, trade_type=trade_type, seller_right=pledge.right, volume_m3=pledge.volume_m3,
+                                start_year=start, end_year=pledge.last_year, buyer=buyer, savings=savings,
+                                note=f"质权实现：{pledge.number}（质权人 {pledge.bank}）{note}".strip())
+    if trade.status in (TradeStatus.APPLIED, TradeStatus.CONSULTED):
+        trade = trading.verify_trade(actor=actor, trade=trade, note=f"质权实现：{pledge.number}", works_manager_opinion=works_manager_opinion)
+    trade = trading.agree(actor=actor, trade=trade, unit_price=unit_price)
+    before = audit.snapshot(pledge)
+    pledge.enforcement_trade = trade
+    pledge.enforcement_reference = trade.number
+    pledge.enforcement_buyer = trade.buyer_name[:200]
+    pledge.save()
+    _event(pledge, actor, pledge.status, f"批准处置，交易 {trade.number}")
+    audit.record(actor=actor, action="pledge_enforcement_approve", obj=pledge, before=before, after=audit.snapshot(pledge), message=note)
+    return pledge
+
+
+def complete_enforcement(trade) -> Pledge | None:
+    """Called when a trade is registered: a pledge enforced through it is closed (已处置)."""
+    pledge = Pledge.objects.select_for_update().filter(enforcement_trade=trade, status=PledgeStatus.ENFORCING).first()
+    if pledge is None:
+        return None
+    before = audit.snapshot(pledge)
+    pledge.status = PledgeStatus.ENFORCED
+    pledge.closed_at = timezone.now()
+    pledge.save()
+    actor = trade.history.order_by("-pk").values_list("actor", flat=True).first()
+    from shuiquan.core.models import User
+
+    actor = User.objects.filter(pk=actor).first() if actor else None
+    PledgeEvent.objects.create(pledge=pledge, actor=actor or trade.applicant, from_status=PledgeStatus.ENFORCING, to_status=pledge.status,
+                               note=f"处置交易 {trade.number} 已登记过户")
+    audit.record(actor=actor, action="pledge_enforced", obj=pledge, before=before, after=audit.snapshot(pledge))
+    return pledge
+
+
+def enforcement_trade_ended(trade) -> Pledge | None:
+    """Called when a trade is cancelled, rejected or fails: a pledge being enforced through it is
+    locked again (its volume is the pledgee's security until another sale or a release)."""
+    pledge = Pledge.objects.select_for_update().select_related("right").filter(enforcement_trade=trade,
+                                                                               status=PledgeStatus.ENFORCING).first()
+    if pledge is None:
+        return None
+    before = audit.snapshot(pledge)
+    actor = trade.applicant
+    from shuiquan.trading import clock
+
+    for year in range(max(pledge.first_year, clock.this_year()), pledge.last_year + 1):
+        ledger.lock_volume(pledge.right, year, pledge.volume_m3, actor=actor, kind=LockKind.PLEDGE,
+                           reference=("finance.pledge", str(pledge.pk)), memo=f"处置交易 {trade.number} 未成，恢复质押冻结")
+    pledge.enforcement_trade = None
+    pledge.save()
+    PledgeEvent.objects.create(pledge=pledge, actor=actor, from_status=pledge.status, to_status=pledge.status,
+                               note=f"处置交易 {trade.number} 未成，恢复冻结")
+    audit.record(actor=actor, action="pledge_relock", obj=pledge, before=before, after=audit.snapshot(pledge))
+    return pledge
+
+
 def income_pledgee(right: WaterRight) -> Pledge | None:
     """An active income pledge on ``right``: its trade proceeds go to the pledgee first."""
     return Pledge.objects.filter(right=right, kind=PledgeKind.INCOME_PLEDGE, status__in=ACTIVE_PLEDGE_STATUSES).first()

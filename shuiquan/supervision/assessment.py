@@ -204,28 +204,13 @@ class RegionYear:
         }
 
 
-def metered_use_by_region(year: int) -> dict[int, int]:
-    """Metered use per region in ``year`` (region id → m³), from the metering capability."""
-    try:
-        from shuiquan.metering import usage
-    except ImportError:
-        return {}
-    return usage_by_region(usage, year)
+def metered_region_use(region: Region, year: int) -> int | None:
+    """Metered use of ``region``'s permits in ``year`` (m³), or None without metering data — read
+    through the same wiring point trading uses (``trading.impact.metered_region_use``, which asks
+    the metering capability's ``region_year_use``)."""
+    from shuiquan.trading.impact import metered_region_use as metered
 
-
-def usage_by_region(usage, year: int) -> dict[int, int]:
-    out: dict[int, int] = {}
-    aggregate = getattr(usage, "aggregate", None)
-    if aggregate is None:
-        return out
-    for fig in aggregate("region", "year", year):
-        key = getattr(fig, "subject_id", None) or getattr(fig, "key", None)
-        value = getattr(fig, "volume_m3", None)
-        if value is None:
-            value = getattr(fig, "use_m3", None)
-        if key is not None and value is not None:
-            out[int(key)] = out.get(int(key), 0) + int(value)
-    return out
+    return metered(region, year)
 
 
 class Book:
@@ -256,7 +241,7 @@ class Book:
             if r.holder_region_id:
                 (self.regional_rights if r.kind == RightKind.REGIONAL else self.groundwater_rights)[r.holder_region_id].append(r)
         self.groundwater_indicators = self._groundwater_indicators()
-        self._metered: dict[int, dict[int, int]] = {}
+        self._metered: dict[tuple[int, int], int | None] = {}
         self._postings: dict[int, dict[int, list]] | None = None
         self._entry_meta: dict[int, dict] = {}
 
@@ -281,16 +266,16 @@ class Book:
 
     # --- use ------------------------------------------------------------------------------
 
-    def metered(self, year: int) -> dict[int, int]:
-        if year not in self._metered:
-            self._metered[year] = metered_use_by_region(year)
-        return self._metered[year]
-
     def metered_use(self, region: Region, year: int) -> int | None:
-        data = self.metered(year)
-        ids = self.members(region)
-        values = [v for k, v in data.items() if k in ids]
-        return sum(values) if values else None
+        """Metered use; for the city, the sum over its counties (None if none has data)."""
+        key = (region.pk, year)
+        if key not in self._metered:
+            if region.kind == RegionKind.CITY:
+                values = [v for v in (self.metered_use(c, year) for c in self.counties) if v is not None]
+                self._metered[key] = sum(values) if values else None
+            else:
+                self._metered[key] = metered_region_use(region, year)
+        return self._metered[key]
 
     def reported_use(self, region: Region, year: int) -> tuple[int | None, str]:
         row = self.stats.get((region.pk, year, "", StatisticKind.ROW))

@@ -45,3 +45,26 @@ class ComplaintTopic(models.TextChoices):
     USE_CHANGE = "use_change", _("擅自改变用途")
     DISCLOSURE = "disclosure", _("信息公开")
     OTHER = "other", _("其他")
+
+
+class InspectionConclusion(models.TextChoices):
+    PASSED = "passed", _("符合要求")
+    RECTIFY = "rectify", _("限期整改")
+    FAILED = "failed", _("不符合要求")
+
+
+class Rating(models.TextChoices):
+    GOOD = "good", _("良好")
+    ACCEPTABLE = "acceptable", _("合格")
+    POOR = "poor", _("较差")
+
+
+class EvaluationStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    FINAL = "final", _("已定稿")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("待回执")
+    ACCEPTED = "accepted", _("已接收")
+    REJECTED = "rejected", _("被退回")

@@ -344,6 +344,252 @@ def public_complaint_view(row: Complaint) -> dict:
             "public_reply": row.public_reply}
 
 
+# ---------------------------------------------------------------------------------------------
+# S6 enforcement (the city bureau): drives trading's TradingRestriction
+# ---------------------------------------------------------------------------------------------
+
+
+def _finding_figures(region, year: int | None) -> dict:
+    """The assessment numbers behind a decision about ``region`` (frozen with the decision)."""
+    if region is None or year is None:
+        return {}
+    from . import assessment
+
+    ry = assessment.assess(region, year)
+    return {"region": region.name, "year": year, "status": ry.status,
+            "measures": {m.key: {"value": _plain(m.value), "target": _plain(m.target), "status": m.status} for m in ry.measures},
+            "assessed_m3": ry.assessed_m3, "cap_m3": ry.cap_m3, "sold_m3": ry.sold_m3, "bought_m3": ry.bought_m3}
+
+
+def _plain(v):
+    return str(v) if isinstance(v, Decimal) else v
+
+
+def _next_serial(model, prefix: str) -> str:
+    last = model.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+    serial = int(last[len(prefix):len(prefix) + 5]) + 1 if last else 1
+    return f"{prefix}{serial:05d}号"
+
+
+@transaction.atomic
+def impose_enforcement(*, actor, ground: str, kind: str, reason: str, region=None, water_user=None, association=None, cut_pct=None,
+                       assessment_year: int | None = None, finding: str = "", is_demo: bool = False):
+    """S6: the city bureau finds that a region missed its groundwater-reduction target or that a
+    region or party failed the strict water-management assessment, and halts its trading or cuts
+    its trade volume (a percentage) until it complies. The restriction is created through trading's
+    own service (the rules engine reads it: refusals name S6 and show the reason); this decision
+    record keeps the finding and, for a region, the assessment numbers of the year."""
+    from shuiquan.trading import services as trading
+    from shuiquan.trading.choices import RestrictionGround
+
+    from .models import Enforcement
+
+    require_role(actor, message="交易约束由市水利局决定", message_en="Only the city water bureau decides S6 restrictions")
+    if ground not in RestrictionGround.values:
+        raise field_errors({"ground": "无效的原因类别"})
+    if assessment_year is not None:
+        _check_year(assessment_year)
+    finding = (finding or "").strip() or reason
+    restriction = trading.impose_restriction(actor=actor, kind=kind, ground=ground, reason=reason, region=region, water_user=water_user,
+                                             association=association, cut_pct=cut_pct, is_demo=is_demo)
+    now = timezone.localtime()
+    enforcement = Enforcement.objects.create(
+        number=_next_serial(Enforcement, f"南阳水权约束〔{now.year}〕"), restriction=restriction, assessment_year=assessment_year,
+        finding=finding, figures=_finding_figures(region, assessment_year), decided_by=actor, is_demo=is_demo,
+    )
+    audit.record(actor=actor, action="enforcement_impose", obj=enforcement, after=audit.snapshot(enforcement), message=reason)
+    return enforcement
+
+
+@transaction.atomic
+def lift_enforcement(enforcement, *, actor, reason: str, evidence: str = ""):
+    """Lifting is recorded: why (the region or party now complies) and the evidence."""
+    from shuiquan.trading import services as trading
+
+    from .models import Enforcement
+
+    require_role(actor, message="交易约束由市水利局解除", message_en="Only the city water bureau lifts S6 restrictions")
+    enforcement = Enforcement.objects.select_for_update().get(pk=enforcement.pk)
+    before = audit.snapshot(enforcement)
+    trading.lift_restriction(actor=actor, restriction=enforcement.restriction, reason=reason)
+    enforcement.lift_evidence = (evidence or "").strip() or reason
+    enforcement.save(update_fields=["lift_evidence"])
+    audit.record(actor=actor, action="enforcement_lift", obj=enforcement, before=before, after=audit.snapshot(enforcement), message=reason)
+    return enforcement
+
+
+def enforcement_candidates(year: int) -> list[dict]:
+    """Regions whose assessment for ``year`` is red on total use or groundwater (the S6 grounds),
+    without an active restriction: suggestions for the city bureau, never applied automatically."""
+    from shuiquan.trading.models import TradingRestriction
+
+    from . import assessment
+
+    active = set(TradingRestriction.objects.filter(lifted_at__isnull=True, region__isnull=False).values_list("region_id", flat=True))
+    out = []
+    for ry in assessment.assess_year(year):
+        if ry.region.kind == "city" or ry.region.pk in active:
+            continue
+        reasons = [m for m in ry.measures if m.key in ("total_use", "groundwater") and m.status == "red"]
+        if reasons:
+            out.append({"region": ry.region, "measures": reasons, "ground": "groundwater_reduction" if reasons[0].key == "groundwater"
+                        else "strict_assessment"})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Attachments (S3 evidence: photos and documents)
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attach(*, actor, obj, upload, kind: str = ""):
+    """Keep a checked file (size limit, type by extension and content) with a supervision record."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from shuiquan.core.models import Attachment
+    from shuiquan.core.scoping import CHANGE, can
+    from shuiquan.core.uploads import check_upload
+
+    if not can(actor, obj, CHANGE):
+        raise Forbidden(code="out_of_scope", message="无权为该记录上传附件", message_en="You may not attach files to this record")
+    file_kind = check_upload(upload, kinds=("pdf", "png", "jpeg"))
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    att = Attachment.objects.create(content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk), file=upload,
+                                    name=(getattr(upload, "name", "") or "attachment")[:200], kind=kind or file_kind, size=upload.size,
+                                    sha256=digest.hexdigest(), uploaded_by=actor)
+    audit.record(actor=actor, action="attach", obj=obj, after={"attachment": att.pk, "name": att.name, "sha256": att.sha256})
+    return att
+
+
+def attachments(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    from shuiquan.core.models import Attachment
+
+    return Attachment.objects.filter(content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk))
+
+
+# ---------------------------------------------------------------------------------------------
+# S3 on-site verification and post-trade evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def _may_supervise(user, trade) -> bool:
+    if user.is_superuser or user.role == Role.CITY_ADMIN:
+        return True
+    return user.role == Role.COUNTY_OFFICER and user.region_id in (trade.seller_region_id, trade.buyer_region_id)
+
+
+@transaction.atomic
+def record_inspection(*, actor, trade, inspected_on, inspectors: str, location: str, conclusion: str, saving_measures_ok=None,
+                      saving_measures_note: str = "", metering_ok=None, metering_note: str = "", third_party_note: str = "",
+                      is_demo: bool = False):
+    """S3: the bureau records its on-site check of a trade's saving measures and metering (§7.5.3).
+    A "passed" conclusion needs both found true and effective; the trade must not be dead."""
+    from shuiquan.trading.choices import DEAD_STATES
+    from shuiquan.trading.models import Trade
+
+    from .choices import InspectionConclusion
+    from .models import SiteInspection
+
+    trade = Trade.objects.select_for_update(of=("self",)).get(pk=trade.pk)
+    if not _may_supervise(actor, trade):
+        raise Forbidden(code="out_of_scope", message="现场核查由交易双方所在地县级水利局或市水利局进行",
+                        message_en="On-site checks are made by the county bureau of either party or the city bureau")
+    if trade.status in DEAD_STATES:
+        raise Conflict("trade_closed", "该交易已终止，无需核查", "The trade is closed")
+    if conclusion not in InspectionConclusion.values:
+        raise field_errors({"conclusion": "无效的结论"})
+    errors = {}
+    if not (inspectors or "").strip():
+        errors["inspectors"] = "必填"
+    if not (location or "").strip():
+        errors["location"] = "必填"
+    if inspected_on is None or inspected_on > timezone.localdate():
+        errors["inspected_on"] = "检查日期不能晚于今天"
+    if conclusion == InspectionConclusion.PASSED and not (saving_measures_ok is True and metering_ok is True):
+        errors["conclusion"] = "节水措施和计量设施均经核实有效，方可认定符合要求（S3）"
+    if errors:
+        raise field_errors(errors)
+    row = SiteInspection.objects.create(
+        trade=trade, inspected_on=inspected_on, inspectors=inspectors.strip()[:200], location=location.strip()[:200],
+        saving_measures_ok=saving_measures_ok, saving_measures_note=saving_measures_note, metering_ok=metering_ok, metering_note=metering_note,
+        third_party_note=third_party_note, conclusion=conclusion, recorded_by=actor, is_demo=is_demo,
+    )
+    audit.record(actor=actor, action="site_inspection", obj=row, after=audit.snapshot(row))
+    return row
+
+
+def evaluation_facts(trade) -> dict:
+    """What the platform measured about a performed trade, frozen into its evaluation."""
+    from shuiquan.finance import funds
+    from shuiquan.trading import impact, market
+
+    years = [y for y in trade.years() if y <= timezone.localdate().year]
+    use = {}
+    for side in ("seller", "buyer"):
+        permit = getattr(trade, f"{side}_permit")
+        use[side] = {str(y): impact.metered_use(permit, y) for y in years} if permit is not None else {}
+    median = market.price_series().get(trade.trade_type, {}).get("median")
+    issues = funds.reconcile(trade) if trade.payments.exists() or trade.mode == "order_book" else ["无资金记录"]
+    return {"trade": trade.number, "volume_m3": trade.volume_m3, "years": trade.years(), "unit_price": _plain(trade.unit_price),
+            "market_median": _plain(median), "metered_use": use, "funds_issues": issues,
+            "inspections": list(trade.site_inspections.values_list("conclusion", flat=True))}
+
+
+@transaction.atomic
+def record_evaluation(*, actor, trade, evaluated_on, evaluators: str, volume_truthful: bool, procedure_compliant: bool,
+                      price_reasonable: bool, funds_safe: bool, rating: str, third_party_impact: str = "", water_use_effect: str = "",
+                      recommendations: str = "", finalize: bool = False, is_demo: bool = False):
+    """交易后评估: only for trades performed (registered or expired)."""
+    from shuiquan.trading.choices import TradeStatus
+    from shuiquan.trading.models import Trade
+
+    from .choices import EvaluationStatus, Rating
+    from .models import TradeEvaluation
+
+    trade = Trade.objects.select_for_update(of=("self",)).get(pk=trade.pk)
+    if not _may_supervise(actor, trade):
+        raise Forbidden(code="out_of_scope", message="交易后评估由市水利局或交易双方所在地县级水利局组织",
+                        message_en="Post-trade evaluations are made by the city bureau or a party's county bureau")
+    if trade.status not in (TradeStatus.REGISTERED, TradeStatus.EXPIRED):
+        raise Conflict("not_performed", "只能评估已登记（履约中）或已期满的交易", "Only registered or expired trades are evaluated")
+    if rating not in Rating.values:
+        raise field_errors({"rating": "无效的评价"})
+    if not (evaluators or "").strip():
+        raise field_errors({"evaluators": "必填"})
+    row = TradeEvaluation.objects.create(
+        trade=trade, evaluated_on=evaluated_on, evaluators=evaluators.strip()[:200], volume_truthful=bool(volume_truthful),
+        procedure_compliant=bool(procedure_compliant), price_reasonable=bool(price_reasonable), funds_safe=bool(funds_safe),
+        third_party_impact=third_party_impact, water_use_effect=water_use_effect, rating=rating, recommendations=recommendations,
+        facts=evaluation_facts(trade), recorded_by=actor, is_demo=is_demo,
+        status=EvaluationStatus.FINAL if finalize else EvaluationStatus.DRAFT, finalized_at=timezone.now() if finalize else None,
+    )
+    audit.record(actor=actor, action="trade_evaluation", obj=row, after=audit.snapshot(row))
+    return row
+
+
+@transaction.atomic
+def finalize_evaluation(evaluation, *, actor):
+    from .choices import EvaluationStatus
+    from .models import TradeEvaluation
+
+    row = TradeEvaluation.objects.select_for_update().select_related("trade").get(pk=evaluation.pk)
+    if not _may_supervise(actor, row.trade):
+        raise Forbidden(code="out_of_scope", message="无权定稿", message_en="You may not finalize this evaluation")
+    if row.status == EvaluationStatus.FINAL:
+        raise Conflict("already_final", "评估已定稿", "Already final")
+    before = audit.snapshot(row)
+    row.status, row.finalized_at = EvaluationStatus.FINAL, timezone.now()
+    row.save(update_fields=["status", "finalized_at"])
+    audit.record(actor=actor, action="trade_evaluation_final", obj=row, before=before, after=audit.snapshot(row))
+    return row
+
+
 __all__ = [
     "record_figures", "record_reported_use", "submit_public_complaint", "submit_complaint", "act_on_complaint",
     "available_actions", "find_public_complaint", "public_complaint_view", "ComplaintStatus",

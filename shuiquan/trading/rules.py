@@ -8,8 +8,8 @@ The rules read the city bureau's editable lists (overdraft/overloaded sources in
 eliminated industries, sector quotas, pollutant intensities, legal prohibitions, S6 restrictions).
 
 Rules implemented (DESIGN.md catalogue): T1, T2, T4, T9, T10, T11, S1, S4 (five prohibited
-sales), S5 (five prohibited purchases; the metering one is reported as M2), S6, M2, and L1 (the
-ledger's availability, reported early).
+sales), S5 (five prohibited purchases; the metering one is reported as M2), S6, M2, F4 (pledged
+volume, from finance: §7.2.5) and L1 (the ledger's availability, reported early).
 """
 
 from __future__ import annotations
@@ -664,6 +664,36 @@ def check_s6(c: Check) -> list[Refusal]:
                                    f"{worst:,} m³ ({r.reason})", side))
                 break
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# F4 (finance, §7.2.5): pledged volume is not for sale until the pledgee releases it
+# ---------------------------------------------------------------------------------------------
+
+
+@rule("F4", "已质押（抵押）的水量未经质权人解除不得转让", "Pledged volume cannot be sold without the pledgee's release", SELLER_STAGES)
+def check_f4(c: Check) -> list[Refusal]:
+    from shuiquan.finance.services import pledge_holders, pledged_volume
+
+    right = c.seller_right
+    rows = {b.year: b for b in RightBalance.objects.filter(right=right, year__in=c.years)}
+    own = {}
+    if c.trade_pk:
+        for lock in VolumeLock.objects.filter(reference_type="trading.trade", reference_id=str(c.trade_pk), status=LockStatus.ACTIVE,
+                                              right=right):
+            own[lock.year] = own.get(lock.year, 0) + lock.amount
+    for y in c.years:
+        pledged = pledged_volume(right, y)
+        row = rows.get(y)
+        available = (row.balance - row.locked if row else 0) + own.get(y, 0)
+        if pledged and c.volume_m3 > available:
+            banks = "、".join(pledge_holders(right, y))
+            return [Refusal("F4", "pledged",
+                            f"转让方用水权 {right.number} {y}年有 {pledged:,} 立方米已质押给{banks}，可转让水量 {available:,} 立方米，"
+                            f"少于交易水量 {c.volume_m3:,} 立方米；须经质权人解除质押后方可转让",
+                            f"{pledged:,} m³ of the seller's right {right.number} is pledged to {banks} in {y}; only {available:,} m³ "
+                            f"may be sold, less than {c.volume_m3:,} m³, until the pledgee releases the pledge", "seller")]
+    return []
 
 
 # ---------------------------------------------------------------------------------------------
