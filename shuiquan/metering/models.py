@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shuiquan.core.roles import Role
@@ -216,7 +217,7 @@ class UsageDirty(models.Model):
 
     device = models.ForeignKey("registry.MeteringDevice", on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField()
-    marked_at = models.DateTimeField(auto_now_add=True)
+    marked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "year"], name="metering_usagedirty_unique")]

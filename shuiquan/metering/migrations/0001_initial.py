@@ -1,4 +1,5 @@
 import django.db.models.deletion
+import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
@@ -120,7 +121,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('year', models.PositiveSmallIntegerField()),
-                ('marked_at', models.DateTimeField(auto_now_add=True)),
+                ('marked_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.meteringdevice')),
             ],
         ),
