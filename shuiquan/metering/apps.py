@@ -19,6 +19,6 @@ class MeteringConfig(AppConfig):
     verbose_name = "监测计量 Metering"
 
     def ready(self):
-        from . import params  # noqa: F401
+        from . import params, signals  # noqa: F401
 
         post_migrate.connect(_ensure_partitions, sender=self, dispatch_uid="metering_ensure_partitions")
