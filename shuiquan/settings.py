@@ -3,7 +3,8 @@
 Everything that differs between a developer's machine and production comes from the environment:
 
 - ``DATABASE_URL``: ``postgres://user:pass@host:5432/name`` for PostgreSQL; unset means the embedded
-  SQLite database at ``var/shuiquan.sqlite3`` (WAL mode, immediate transactions).
+  SQLite database at ``var/shuiquan.sqlite3`` (or ``SHUIQUAN_SQLITE_PATH``; WAL mode, immediate
+  transactions).
 - ``SHUIQUAN_ENV``: ``production`` turns on the production security settings (see
   ``docs/configuration.md``); anything else is development.
 - ``SECRET_KEY``: required in production; in development a key is generated once into ``var/``.
@@ -110,7 +111,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-SQLITE_PATH = VAR_DIR / "shuiquan.sqlite3"
+SQLITE_PATH = Path(os.environ.get("SHUIQUAN_SQLITE_PATH", VAR_DIR / "shuiquan.sqlite3"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
@@ -160,6 +161,7 @@ USE_TZ = True
 # --- Static and uploaded files ----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 NODE_MODULES = BASE_DIR / "node_modules"
 # Front-end libraries come from npm (package-lock.json); nothing is vendored into git.
 STATICFILES_DIRS = [

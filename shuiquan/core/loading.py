@@ -1,6 +1,7 @@
 """Loading the Nanyang reference data and the demo data, idempotently.
 
-``load_reference()`` loads the seed's figures (``registry.seed``) every time (update-or-create);
+``load_reference()`` loads the seed's figures (``registry.seed``, ``pilot.seed``) every time
+(update-or-create);
 ``load_demo()`` runs each app's ``demo.load(size)`` once, in dependency order, each in one
 transaction and marked by a ``DataLoad`` row, so running it again changes nothing.
 """
@@ -17,14 +18,20 @@ from .models import DataLoad
 
 log = logging.getLogger("shuiquan.loading")
 
-DEMO_ORDER = ["registry", "core", "finance", "allocation", "trading", "metering", "supervision", "pilot"]
+DEMO_ORDER = ["registry", "core", "allocation", "trading", "metering", "finance", "supervision", "pilot"]
+
+
+#: Apps whose ``seed.load()`` loads reference data from the seed document (not demo data).
+REFERENCE_ORDER = ["registry", "pilot"]
 
 
 def load_reference() -> dict[str, int]:
     from shuiquan.registry import seed
 
     with transaction.atomic():
-        counts = seed.load()
+        counts: dict[str, int] = {}
+        for app in REFERENCE_ORDER:
+            counts.update(importlib.import_module(f"shuiquan.{app}.seed").load())
         row, created = DataLoad.objects.update_or_create(name="nanyang", defaults={"version": seed.VERSION, "summary": counts})
         if created:
             audit.record(actor=None, action="load_data", obj=row, after=counts, message="南阳市基础数据（种子文件各表）", region_code="")
