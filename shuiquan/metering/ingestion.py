@@ -85,6 +85,10 @@ MESSAGES = {
     "conflict": ("冲突：该设备该时刻已存读数（{}）与本行不同，保留已存读数", "Conflict: a different reading is stored for this device and time ({}); the stored one is kept"),
     "conflict_in_batch": ("本批次内同一设备同一时刻有不同读数，保留先出现的一行", "Different readings for the same device and time within this delivery; the first is kept"),
     "bad_record": ("无法解析的记录：{}", "Unparseable record: {}"),
+    "bad_payload": ("消息不是有效的 JSON 读数：{}", "The message is not valid JSON readings: {}"),
+    "device_mismatch": ("消息中的设备编号 {} 与主题中的 {} 不一致", "The device {} in the message does not match the topic's {}"),
+    "bad_topic": ("主题不符合 <前缀>/readings/<设备编号>：{}", "The topic is not <prefix>/readings/<serial>: {}"),
+    "unknown_station": ("未登记的遥测站地址：{}", "Unregistered station address: {}"),
 }
 FIELD_LABELS = {"volume_m3": ("累计水量", "volume_m3"), "flow_m3s": ("瞬时流量", "flow_m3s"), "level_m": ("水位", "level_m"),
                 "battery_v": ("电池电压", "battery_v")}
@@ -450,10 +454,17 @@ def process_chunk(
     seen = seen if seen is not None else {}
     result = ChunkResult(offered=len(records))
     by = directory.by
-    directory.resolve(str(canonical(r).get(by) or "").strip() for _n, r in records)
+    directory.resolve(str(canonical(r).get(by) or "").strip() for _n, r in records if "_reject" not in r)
     tolerance = dt.timedelta(minutes=params.FUTURE_MINUTES.value)
     fresh: list[Candidate] = []
     for row, record in records:
+        if "_reject" in record:  # rejected by the source before normalising (bad JSON, wrong topic…)
+            code, args = record["_reject"]
+            raw = {k: v for k, v in record.items() if k != "_reject"}
+            result.rejected += 1
+            result.issues.append(Issue(row, Outcome.REJECTED, code, tuple(args), str(raw.get("device") or raw.get("station") or "")[:60],
+                                       "", jsonable(raw)))
+            continue
         item = normalize(row, record, directory.cache, now, by=by, future_tolerance=tolerance)
         if isinstance(item, Issue):
             result.rejected += 1
