@@ -47,7 +47,7 @@ def _run_inline(batch_id: int) -> None:
 def run_pending(*, evaluate: bool = True) -> dict[str, int]:
     """One round of the periodic job: uploads waiting or abandoned, dirty use, alarms."""
     from . import partitions
-    from .services import evaluate_alarms, refresh_usage, run_batch, runnable_batches
+    from .services import close_stale_streams, evaluate_alarms, refresh_usage, run_batch, runnable_batches
 
     done = {"uploads": 0, "device_years": 0}
     first, last = partitions.default_window()
@@ -55,6 +55,7 @@ def run_pending(*, evaluate: bool = True) -> dict[str, int]:
     for batch_id in runnable_batches():
         if run_batch(batch_id) is not None:
             done["uploads"] += 1
+    done["stale_windows_closed"] = close_stale_streams()
     done["device_years"] = refresh_usage()
     if evaluate:
         done.update({f"alarms_{k}": v for k, v in evaluate_alarms().items()})

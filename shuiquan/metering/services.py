@@ -271,6 +271,17 @@ def _fail(batch: IngestionBatch, message: str) -> IngestionBatch:
     return IngestionBatch.objects.get(pk=batch.pk)
 
 
+def close_stale_streams(older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Close MQTT/RTU batch windows left open by a process that died (their heartbeat is old)."""
+    n = 0
+    stale = timezone.now() - older_than
+    for batch in IngestionBatch.objects.filter(source__in=[Source.MQTT, Source.SL651, Source.SZY206], status=BatchStatus.RUNNING,
+                                               heartbeat_at__lt=stale):
+        close_batch(batch, actor="system", error="接收进程未正常结束，批次窗口已关闭 / closed: the receiving process did not stop cleanly")
+        n += 1
+    return n
+
+
 def runnable_batches() -> list[int]:
     """Uploads waiting for a runner, or abandoned by one (heartbeat too old)."""
     stale = timezone.now() - STALE_AFTER
