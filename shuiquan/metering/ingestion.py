@@ -401,11 +401,10 @@ def _insert_returning(rows: list[Candidate], batch_id: int, now: dt.datetime) ->
     for c in rows:
         observed = prep["observed_at"](c.observed_at, connection)
         by_prepared[(c.device.id, _text_or_value(observed))] = c
-        params_ += [
-            c.device.id, observed, c.volume_m3,
-            prep["flow_m3s"](c.flow_m3s, connection), prep["level_m"](c.level_m, connection),
-            prep["battery_v"](c.battery_v, connection), c.quality, batch_id, prep["raw"](c.raw, connection), received,
-        ]
+        # Decimals go to the driver as they are (psycopg adapts them; Django registers an adapter
+        # for SQLite); datetimes and JSON need the backend's own form.
+        params_ += [c.device.id, observed, c.volume_m3, c.flow_m3s, c.level_m, c.battery_v, c.quality, batch_id,
+                    prep["raw"](c.raw, connection), received]
     with connection.cursor() as cursor:
         cursor.execute(sql_head + ", ".join([placeholders] * len(rows)) + sql_tail, params_)
         returned = cursor.fetchall()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -331,8 +331,23 @@ def recompute_device_year(device: MeteringDevice, year: int) -> accounting.Devic
     result = compute_device_year(device, year)
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     DeviceUse.objects.filter(device=device, start__gte=first, start__lte=last).delete()
-    DeviceUse.objects.bulk_create(_use_rows(device, result), batch_size=1000)
+    _insert_use_rows(_use_rows(device, result))
     return result
+
+
+def _insert_use_rows(rows: list[DeviceUse]) -> None:
+    """A plain multi-row insert (derived rows, recomputable; ~3× faster than ``bulk_create``)."""
+    if not rows:
+        return
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    qn = ops.quote_name
+    cols = ["device_id", "period", "start", "volume_m3", "estimated", "complete", "flags", "readings", "computed_at"]
+    sql = (f"INSERT INTO {qn(DeviceUse._meta.db_table)} ({', '.join(qn(c) for c in cols)}) "
+           f"VALUES ({', '.join(['%s'] * len(cols))})")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(r.device_id, r.period, ops.adapt_datefield_value(r.start), r.volume_m3, r.estimated, r.complete,
+                                  r.flags, r.readings, now) for r in rows])
 
 
 def refresh_usage(*, device_ids: Iterable[int] | None = None, limit: int | None = None) -> int:
