@@ -22,11 +22,15 @@ The rules (docs/metering.md, "Use accounting"):
    touches is flagged ``GAP`` and ``ESTIMATED``. Nothing is invented where no reading follows:
    after the last reading (and before the first) there is no use, and the period is flagged
    ``INCOMPLETE``.
-6. **Boundaries.** The cumulative use C(t) is linear inside each interval. A period's use is
-   ``floor(C(end)) − floor(C(start))`` with the period clipped to [first reading, last reading].
-   A boundary that falls between readings is interpolated and flags the period ``ESTIMATED``.
-   Because every period uses the same floored C at shared boundaries, days sum exactly to their
-   month and months to their year.
+6. **Boundaries.** The cumulative use C(t) is linear inside each interval. A day's use is
+   ``floor(C(end)) − floor(C(start))`` with the day clipped to [first reading, last reading].
+   A boundary that falls between readings is interpolated and flags the day ``ESTIMATED``.
+   Because every day uses the same floored C at shared boundaries, the days telescope: a month's
+   use is exactly the sum of its days, and a year's the sum of its months. A month (year) carries
+   every flag of its days, and is ``INCOMPLETE`` unless every one of its days has a complete figure.
+   A day's figure depends only on the readings from the last one at or before its start to the
+   first one at or after its end, so new readings only ever require recomputing the days between
+   their neighbours (``services.refresh_usage``).
 
 Everything is integer arithmetic on whole m³ and whole seconds, so the same readings always give
 the same numbers (``manage.py recompute_use --verify`` checks the stored results against them).
@@ -271,15 +275,41 @@ def device_usage(
         pu = period_use(cum, pts, start, end)
         if pu is not None:
             usage.days.append(pu)
-    for start, end in _periods(first_day.replace(day=1), last_day, _next_month):
-        pu = period_use(cum, pts, start, end)
-        if pu is not None:
-            usage.months.append(pu)
-    for start, end in _periods(first_day.replace(month=1, day=1), last_day, _next_year):
-        pu = period_use(cum, pts, start, end)
-        if pu is not None:
-            usage.years.append(pu)
+    usage.months = roll_up(usage.days, _next_month)
+    usage.years = roll_up(usage.months, _next_year)
     return usage
+
+
+def _period_start(d: dt.date, step) -> dt.date:
+    return d.replace(day=1) if step is _next_month else d.replace(month=1, day=1)
+
+
+def roll_up(parts: Sequence[PeriodUse], step) -> list[PeriodUse]:
+    """Months from days (``step=_next_month``) or years from months (``_next_year``): volumes and
+    readings add up, flags combine, and a period missing any part (or with an incomplete part)
+    is ``INCOMPLETE``."""
+    out: dict[dt.date, PeriodUse] = {}
+    count: dict[dt.date, int] = {}
+    for p in parts:
+        key = _period_start(p.start, step)
+        agg = out.setdefault(key, PeriodUse(start=key, end=step(key), volume_m3=0))
+        agg.volume_m3 += p.volume_m3
+        agg.flags |= p.flags
+        agg.readings += p.readings
+        count[key] = count.get(key, 0) + 1
+    for key, agg in out.items():
+        expected = (agg.end - agg.start).days if step is _next_month else 12
+        if count[key] < expected:
+            agg.flags |= Flag.INCOMPLETE
+    return [out[k] for k in sorted(out)]
+
+
+def months_from_days(days: Sequence[PeriodUse]) -> list[PeriodUse]:
+    return roll_up(days, _next_month)
+
+
+def years_from_months(months: Sequence[PeriodUse]) -> list[PeriodUse]:
+    return roll_up(months, _next_year)
 
 
 def year_usage(points: Iterable[Point], year: int, **kwargs) -> DeviceUsage:

@@ -197,7 +197,7 @@ def load(size: str = "full") -> dict[str, int]:
         counts["devices"] += 1
     counts["readings_offered"] = row
     services.close_batch(batch, actor="demo")
-    counts["device_years"] = services.refresh_usage()
+    counts["devices_with_use"] = services.refresh_usage()
     alarms = services.evaluate_alarms(actor="demo", year=YEAR, now=timezone.now() if now.year == YEAR else end, is_demo=True)
     counts["alarms_opened"] = alarms.get("opened", 0)
     return counts

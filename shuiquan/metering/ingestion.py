@@ -37,8 +37,8 @@ from shuiquan.registry.choices import DeviceStatus
 from shuiquan.registry.models import MeteringDevice
 
 from . import params
-from .choices import Outcome, Quality
-from .models import BatchIssue, DeviceModelProfile, DeviceState, IngestionBatch, Reading, UsageDirty
+from .choices import COUNTED_QUALITIES, Outcome, Quality
+from .models import BatchIssue, DeviceModelProfile, DeviceState, IngestionBatch, Reading
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHUNK = 1000
@@ -504,50 +504,48 @@ def process_chunk(
     return result
 
 
-def _local_year(moment: dt.datetime) -> int:
-    return moment.astimezone(TZ).year
+def _local_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(TZ).date()
 
 
 def _advance_devices(rows: list[Candidate], now: dt.datetime) -> None:
-    """Move each device's latest-reading state forward and mark the device-years to recompute."""
+    """Under each device's state row lock (device-id order, so concurrent deliveries never
+    deadlock): move the latest reading forward and widen the range of days whose use must be
+    recomputed — the days between the new readings' neighbours (``accounting`` rule 6)."""
     per_device: dict[int, list[Candidate]] = defaultdict(list)
     for c in rows:
         per_device[c.device.id].append(c)
     ids = sorted(per_device)
     DeviceState.objects.bulk_create([DeviceState(device_id=i) for i in ids], ignore_conflicts=True)
     states = {s.device_id: s for s in DeviceState.objects.select_for_update().filter(device_id__in=ids).order_by("device_id")}
-    dirty: set[tuple[int, int]] = set()
     changed = []
     for device_id in ids:
         cands = per_device[device_id]
-        tmin = min(c.observed_at for c in cands)
         newest = max(cands, key=lambda c: c.observed_at)
         state = states[device_id]
-        counted = [c for c in cands if c.volume_m3 is not None]
+        counted = [c for c in cands if c.volume_m3 is not None and c.quality in COUNTED_QUALITIES]
         if counted:
-            if state.last_observed_at is not None and tmin > state.last_observed_at:
-                first_year = _local_year(state.last_observed_at)  # the predecessor is the latest stored
-                last_year = _local_year(newest.observed_at)
-            else:  # back-fill or first readings: find the neighbours of the inserted span
-                cmin = min(c.observed_at for c in counted)
-                cmax = max(c.observed_at for c in counted)
-                base = Reading.objects.filter(device_id=device_id, volume_m3__isnull=False)
+            cmin = min(c.observed_at for c in counted)
+            newest_counted = max(counted, key=lambda c: c.observed_at)
+            if state.last_volume_at is not None and cmin > state.last_volume_at:
+                first, last = state.last_volume_at, newest_counted.observed_at  # appended in order
+            else:  # back-fill or first readings: the neighbours of the inserted span
+                base = Reading.objects.filter(device_id=device_id, volume_m3__isnull=False, quality__in=COUNTED_QUALITIES)
                 pred = base.filter(observed_at__lt=cmin).aggregate(t=Max("observed_at"))["t"]
-                succ = base.filter(observed_at__gt=cmax).aggregate(t=Min("observed_at"))["t"]
-                first_year = _local_year(pred or cmin)
-                last_year = _local_year(succ or cmax)
-            dirty.update((device_id, y) for y in range(first_year, last_year + 1))
+                succ = base.filter(observed_at__gt=newest_counted.observed_at).aggregate(t=Min("observed_at"))["t"]
+                first, last = pred or cmin, succ or newest_counted.observed_at
+            d0, d1 = _local_day(first), _local_day(last)
+            state.dirty_from = d0 if state.dirty_from is None else min(state.dirty_from, d0)
+            state.dirty_to = d1 if state.dirty_to is None else max(state.dirty_to, d1)
+            if state.last_volume_at is None or newest_counted.observed_at > state.last_volume_at:
+                state.last_volume_at = newest_counted.observed_at
         if state.last_observed_at is None or newest.observed_at > state.last_observed_at:
             state.last_observed_at = newest.observed_at
             state.last_volume_m3 = newest.volume_m3
         state.last_received_at = now
         changed.append(state)
-    DeviceState.objects.bulk_update(changed, ["last_observed_at", "last_volume_m3", "last_received_at"])
-    if dirty:
-        UsageDirty.objects.bulk_create(
-            [UsageDirty(device_id=d, year=y, marked_at=now) for d, y in sorted(dirty)],
-            update_conflicts=True, unique_fields=["device", "year"], update_fields=["marked_at"],
-        )
+    DeviceState.objects.bulk_update(changed, ["last_observed_at", "last_volume_m3", "last_received_at", "last_volume_at",
+                                              "dirty_from", "dirty_to"])
 
 
 def _count(batch: IngestionBatch, result: ChunkResult) -> None:

@@ -49,14 +49,14 @@ def run_pending(*, evaluate: bool = True) -> dict[str, int]:
     from . import partitions
     from .services import close_stale_streams, evaluate_alarms, refresh_usage, run_batch, runnable_batches
 
-    done = {"uploads": 0, "device_years": 0}
+    done = {"uploads": 0, "devices_recomputed": 0}
     first, last = partitions.default_window()
     done["partitions_created"] = len(partitions.ensure_partitions(first, last))
     for batch_id in runnable_batches():
         if run_batch(batch_id) is not None:
             done["uploads"] += 1
     done["stale_windows_closed"] = close_stale_streams()
-    done["device_years"] = refresh_usage()
+    done["devices_recomputed"] = refresh_usage()
     if evaluate:
         done.update({f"alarms_{k}": v for k, v in evaluate_alarms().items()})
     return done

@@ -5,8 +5,8 @@
 - ``Reading``: one row per (device, observation time). On PostgreSQL the table is partitioned by
   month of ``observed_at`` (``docs/metering.md``, ``sql/reading_partitioned_pg.sql``).
 - ``DeviceState``: the latest reading of each device (for "silent for 24 h" without scanning).
-- ``UsageDirty`` / ``DeviceUse``: device-years whose use must be recomputed, and the computed daily,
-  monthly and annual use of each device (always reproducible from the readings).
+- ``DeviceUse``: the computed daily, monthly and annual use of each device (always reproducible
+  from the readings); ``DeviceState`` says which days are due for recomputation.
 - ``Alarm``: use against rights and plans, silent devices, M1 findings.
 - ``DeviceModelProfile``: per device model, the rated flow and the vendor element mapping (FFxx).
 - ``RejectedFrame``: RTU frames that failed the checksum or the format, never stored as readings.
@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shuiquan.core.roles import Role
@@ -31,7 +30,7 @@ from shuiquan.core.scoping import ScopedManager
 from .choices import AlarmKind, AlarmLevel, BatchStatus, Outcome, Period, Quality, Source
 
 __all__ = [
-    "IngestionBatch", "BatchIssue", "Reading", "DeviceState", "UsageDirty", "DeviceUse", "Alarm",
+    "IngestionBatch", "BatchIssue", "Reading", "DeviceState", "DeviceUse", "Alarm",
     "DeviceModelProfile", "RejectedFrame",
 ]
 
@@ -196,13 +195,18 @@ class Reading(models.Model):
 
 
 class DeviceState(models.Model):
-    """The latest reading of a device, kept in step by ingestion (for silent-device checks)."""
+    """Per device, kept in step by ingestion under a row lock: the latest reading (for
+    silent-device checks), the latest counted volume reading, and the range of days whose use
+    must be recomputed because readings arrived in or next to them (``services.refresh_usage``)."""
 
     device = models.OneToOneField("registry.MeteringDevice", primary_key=True, on_delete=models.CASCADE,
                                   related_name="metering_state")
     last_observed_at = models.DateTimeField(_("最新观测时间"), null=True, blank=True)
     last_received_at = models.DateTimeField(_("最近接收时间"), null=True, blank=True)
     last_volume_m3 = models.BigIntegerField(_("最新累计水量"), null=True, blank=True)
+    last_volume_at = models.DateTimeField(_("最新累计水量观测时间"), null=True, blank=True)
+    dirty_from = models.DateField(_("待重算起"), null=True, blank=True)
+    dirty_to = models.DateField(_("待重算止"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("设备最新状态")
@@ -210,20 +214,6 @@ class DeviceState(models.Model):
 
     def __str__(self):
         return f"{self.device_id}: {self.last_observed_at}"
-
-
-class UsageDirty(models.Model):
-    """A device-year whose use must be recomputed because readings in or next to it arrived."""
-
-    device = models.ForeignKey("registry.MeteringDevice", on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    marked_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["device", "year"], name="metering_usagedirty_unique")]
-
-    def __str__(self):
-        return f"{self.device_id}/{self.year}"
 
 
 class DeviceUse(models.Model):

@@ -9,7 +9,7 @@ from shuiquan.core.errors import Forbidden, ValidationFailed
 from shuiquan.core.models import AuditEvent
 from shuiquan.metering import services
 from shuiquan.metering.choices import BatchStatus, Outcome, Period
-from shuiquan.metering.models import BatchIssue, DeviceState, DeviceUse, IngestionBatch, Reading, UsageDirty
+from shuiquan.metering.models import BatchIssue, DeviceState, DeviceUse, IngestionBatch, Reading
 
 from .conftest import at
 
@@ -146,24 +146,51 @@ def test_limits_on_one_call(mk, city_admin):
     assert IngestionBatch.objects.count() == before
 
 
-def test_new_readings_mark_use_for_recomputation_including_neighbouring_years(mk, city_admin):
+def dirty(device):
+    state = DeviceState.objects.get(device=device)
+    return (state.dirty_from, state.dirty_to)
+
+
+def test_new_readings_mark_the_days_between_their_neighbours_for_recomputation(mk, city_admin):
     d = mk.device()
     services.ingest_readings([rec(d, at(2025, 12, 31, 12), 1000), rec(d, at(2026, 1, 1, 12), 1240)], actor=city_admin)
-    assert set(UsageDirty.objects.filter(device=d).values_list("year", flat=True)) == {2025, 2026}
-    assert services.refresh_usage(device_ids=[d.pk]) == 2
-    assert not UsageDirty.objects.filter(device=d).exists()
+    assert dirty(d) == (dt.date(2025, 12, 31), dt.date(2026, 1, 1))
+    assert services.refresh_usage(device_ids=[d.pk]) == 1
+    assert dirty(d) == (None, None)
     day = DeviceUse.objects.get(device=d, period=Period.DAY, start=dt.date(2026, 1, 1))
     assert day.volume_m3 == 120 and day.estimated
-    # an in-order reading in 2026 only marks 2026
-    services.ingest_readings([rec(d, at(2026, 1, 2, 12), 1480)], actor=city_admin)
-    assert set(UsageDirty.objects.filter(device=d).values_list("year", flat=True)) == {2026}
+    # an in-order reading marks only the days from the previous counted reading to it
+    services.ingest_readings([rec(d, at(2026, 1, 3, 12), 1480)], actor=city_admin)
+    assert dirty(d) == (dt.date(2026, 1, 1), dt.date(2026, 1, 3))
+    # a reading without a volume does not move the counted predecessor
+    services.ingest_readings([rec(d, at(2026, 1, 4, 12), None, flow_m3s="0.001")], actor=city_admin)
     services.refresh_usage(device_ids=[d.pk])
-    # a back-filled reading in 2025 marks the years between its neighbours
+    services.ingest_readings([rec(d, at(2026, 1, 5, 12), 1720)], actor=city_admin)
+    assert dirty(d) == (dt.date(2026, 1, 3), dt.date(2026, 1, 5))
+    services.refresh_usage(device_ids=[d.pk])
+    # a back-filled reading marks the days between its neighbours
     services.ingest_readings([rec(d, at(2025, 12, 30, 12), 760)], actor=city_admin)
-    assert set(UsageDirty.objects.filter(device=d).values_list("year", flat=True)) == {2025}
+    assert dirty(d) == (dt.date(2025, 12, 30), dt.date(2025, 12, 31))
     services.refresh_usage(device_ids=[d.pk])
     assert DeviceUse.objects.get(device=d, period=Period.DAY, start=dt.date(2025, 12, 31)).volume_m3 == 120 + 120
+    assert DeviceUse.objects.get(device=d, period=Period.MONTH, start=dt.date(2026, 1, 1)).volume_m3 == 1720 - 1120
+    assert DeviceUse.objects.get(device=d, period=Period.YEAR, start=dt.date(2025, 1, 1)).volume_m3 == 360
+    # what was built bit by bit is what a full recomputation from the readings gives
     assert services.verify_usage([d], [2025, 2026]) == []
+
+
+def test_bulk_recomputation_gives_the_same_figures(mk, city_admin):
+    devices = [mk.device() for _ in range(3)]
+    for n, d in enumerate(devices):
+        services.ingest_readings([rec(d, at(2026, 2, 27, 6) + dt.timedelta(hours=7 * k), 10_000 + k * (100 + n)) for k in range(30)],
+                                 actor=city_admin)
+    services.refresh_usage()
+    before = sorted(DeviceUse.objects.filter(device__in=devices).values_list("device_id", "period", "start", "volume_m3", "flags"))
+    DeviceUse.objects.filter(device__in=devices).delete()
+    assert services.recompute_bulk(dt.date(2026, 2, 1), dt.date(2026, 3, 31), devices) == 3
+    after = sorted(DeviceUse.objects.filter(device__in=devices).values_list("device_id", "period", "start", "volume_m3", "flags"))
+    assert before == after and len(before) == 3 * (9 + 2 + 1)  # 27 Feb–7 Mar, Feb and Mar, 2026
+    assert services.verify_usage(devices, [2026]) == []
 
 
 def test_issues_are_itemised_with_row_numbers(mk, city_admin):

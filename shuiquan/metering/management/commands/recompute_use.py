@@ -40,8 +40,6 @@ class Command(BaseCommand):
             return
         started = dt.datetime.now()
         n = 0
-        for d in devices:
-            for y in years:
-                services.recompute_device_year(d, y)
-                n += 1
+        for y in years:
+            n += services.recompute_bulk(dt.date(y, 1, 1), dt.date(y, 12, 31), devices)
         self.stdout.write(f"recomputed {n} device-year(s) in {(dt.datetime.now() - started).total_seconds():.1f} s")
