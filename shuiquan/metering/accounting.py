@@ -79,15 +79,15 @@ def flag_names(flags: int, language: str = "zh") -> list[str]:
 
 @dataclass(frozen=True)
 class Point:
-    at: dt.datetime  # timezone-aware
+    at: dt.datetime | int  # timezone-aware datetime, or Unix seconds
     volume: int  # accumulated register, whole m³
     quality: str = "good"
 
 
 @dataclass(frozen=True)
 class Interval:
-    start: dt.datetime
-    end: dt.datetime
+    start: int  # Unix seconds
+    end: int
     volume: int  # counted volume (0 for reset and jump)
     kind: str  # normal | rollover | reset | jump
     gap: bool
@@ -123,74 +123,44 @@ class DeviceUsage:
         return sum(p.volume_m3 for p in self.years)
 
 
-def _seconds(a: dt.datetime, b: dt.datetime) -> int:
-    """Whole seconds from a to b (observation times are kept to the second)."""
-    delta = b - a
-    return delta.days * 86400 + delta.seconds
+def epoch(at: dt.datetime | int) -> int:
+    """Unix seconds (observation times are kept to the whole second)."""
+    return at if isinstance(at, int) else int(at.timestamp())
 
 
-def clean_points(points: Iterable[Point]) -> list[Point]:
-    """Sorted by time, without invalid readings; of two readings at the same instant the first is kept."""
-    out: list[Point] = []
-    for p in sorted((p for p in points if p.quality not in EXCLUDED_QUALITIES and p.volume is not None), key=lambda p: p.at):
-        if out and out[-1].at == p.at:
+def clean_points(points: Iterable[Point]) -> list[tuple[int, int, str]]:
+    """(seconds, volume, quality) sorted by time, without invalid readings or readings without a
+    volume; of two readings at the same instant the first is kept."""
+    rows = sorted((epoch(p.at), p.volume, p.quality) for p in points if p.quality not in EXCLUDED_QUALITIES and p.volume is not None)
+    out: list[tuple[int, int, str]] = []
+    for row in rows:
+        if out and out[-1][0] == row[0]:
             continue
-        out.append(p)
+        out.append(row)
     return out
 
 
-def build_intervals(points: Sequence[Point], *, register_max: int, max_rate_m3s: Decimal, gap_seconds: int) -> list[Interval]:
-    """Classify each pair of consecutive readings (rules 2–5 above)."""
+def build_intervals(points: Sequence[tuple[int, int, str]], *, register_max: int, max_rate_m3s: Decimal,
+                    gap_seconds: int) -> list[Interval]:
+    """Classify each pair of consecutive readings (rules 2–5 above), in exact integer arithmetic:
+    ``x ≤ max_rate × elapsed`` is tested as ``x × den ≤ num × elapsed``."""
+    num, den = Decimal(max_rate_m3s).as_integer_ratio()
     out = []
-    for a, b in zip(points, points[1:], strict=False):
-        elapsed = _seconds(a.at, b.at)
-        cap = max_rate_m3s * elapsed
-        delta = b.volume - a.volume
+    for (t0, v0, q0), (t1, v1, q1) in zip(points, points[1:], strict=False):
+        elapsed = t1 - t0
+        cap = num * elapsed
+        delta = v1 - v0
         if delta >= 0:
-            kind, volume = ("normal", delta) if delta <= cap else ("jump", 0)
+            kind, volume = ("normal", delta) if delta * den <= cap else ("jump", 0)
         else:
-            rollover = register_max - a.volume + 1 + b.volume
-            kind, volume = ("rollover", rollover) if 0 <= rollover <= cap else ("reset", 0)
-        out.append(Interval(
-            start=a.at, end=b.at, volume=volume, kind=kind, gap=elapsed > gap_seconds,
-            suspect=a.quality in LESS_TRUSTED_QUALITIES or b.quality in LESS_TRUSTED_QUALITIES, raw_delta=delta,
-        ))
+            rollover = register_max - v0 + 1 + v1
+            kind, volume = ("rollover", rollover) if 0 <= rollover and rollover * den <= cap else ("reset", 0)
+        out.append(Interval(t0, t1, volume, kind, elapsed > gap_seconds,
+                            q0 in LESS_TRUSTED_QUALITIES or q1 in LESS_TRUSTED_QUALITIES, delta))
     return out
 
 
-class Cumulative:
-    """C(t): cumulative counted volume since the first reading, linear inside each interval."""
-
-    def __init__(self, points: Sequence[Point], intervals: Sequence[Interval]):
-        self.times = [p.at for p in points]
-        self.intervals = list(intervals)
-        self.at_point = [0]
-        for iv in intervals:
-            self.at_point.append(self.at_point[-1] + iv.volume)
-        self.first = self.times[0] if self.times else None
-        self.last = self.times[-1] if self.times else None
-
-    def floor_at(self, t: dt.datetime) -> tuple[int, bool]:
-        """floor(C(t)) for first ≤ t ≤ last, and whether t was interpolated (not a reading time)."""
-        i = bisect.bisect_left(self.times, t)
-        if i < len(self.times) and self.times[i] == t:
-            return self.at_point[i], False
-        iv = self.intervals[i - 1]  # times[i-1] < t < times[i]
-        span = _seconds(iv.start, iv.end)
-        part = _seconds(iv.start, t)
-        return self.at_point[i - 1] + (iv.volume * part) // span, True
-
-    def intervals_overlapping(self, a: dt.datetime, b: dt.datetime) -> list[Interval]:
-        """Intervals with a positive overlap with (a, b)."""
-        if a >= b:
-            return []
-        i = max(0, bisect.bisect_right(self.times, a) - 1)
-        out = []
-        while i < len(self.intervals) and self.intervals[i].start < b:
-            if self.intervals[i].end > a:
-                out.append(self.intervals[i])
-            i += 1
-        return out
+_KIND_FLAG = {"normal": 0, "rollover": Flag.ROLLOVER, "reset": Flag.RESET, "jump": Flag.JUMP}
 
 
 def local_midnight(day: dt.date) -> dt.datetime:
@@ -209,46 +179,65 @@ def _next_year(d: dt.date) -> dt.date:
     return dt.date(d.year + 1, 1, 1)
 
 
-def period_use(cum: Cumulative, points: Sequence[Point], start: dt.date, end: dt.date) -> PeriodUse | None:
-    """The use in [start, end) (local dates), or None if no reading covers any of it."""
-    if cum.first is None:
-        return None
-    t0, t1 = local_midnight(start), local_midnight(end)
-    a, b = max(t0, cum.first), min(t1, cum.last)
-    times = cum.times
-    readings = bisect.bisect_left(times, t1) - bisect.bisect_left(times, t0)
-    if a > b or (a == b and readings == 0):
-        return None
-    flags = 0
-    if a > t0 or b < t1:
-        # Open at the start (first reading after the period began) or at the end (no reading at
-        # or after the period's end yet): only the covered part is counted, nothing is invented.
-        flags |= Flag.INCOMPLETE
-    ca, est_a = cum.floor_at(a)
-    cb, est_b = cum.floor_at(b)
-    if est_a or est_b:
-        flags |= Flag.ESTIMATED
-    for iv in cum.intervals_overlapping(a, b):
-        if iv.gap:
-            flags |= Flag.GAP | Flag.ESTIMATED
-        if iv.kind == "rollover":
-            flags |= Flag.ROLLOVER
-        elif iv.kind == "reset":
-            flags |= Flag.RESET
-        elif iv.kind == "jump":
-            flags |= Flag.JUMP
-        if iv.suspect:
-            flags |= Flag.SUSPECT
-    return PeriodUse(start=start, end=end, volume_m3=cb - ca, flags=flags, readings=readings)
+def daily_use(points: Sequence[tuple[int, int, str]], intervals: Sequence[Interval], first_day: dt.date,
+              last_day: dt.date) -> list[PeriodUse]:
+    """The use of each day from ``first_day`` to ``last_day`` (rule 6), in one sweep over the days
+    and the intervals. A day no reading covers has no figure (it is absent from the list)."""
+    if not points:
+        return []
+    times = [p[0] for p in points]
+    first, last = times[0], times[-1]
+    # cumulative counted volume at each reading
+    at_point = [0] * len(points)
+    for k, iv in enumerate(intervals):
+        at_point[k + 1] = at_point[k] + iv.volume
+    n = (last_day - first_day).days + 1
+    # day boundaries in Unix seconds (Asia/Shanghai has no DST: one day is 86 400 s)
+    b0 = int(local_midnight(first_day).timestamp())
+    out: list[PeriodUse] = []
+    ip = 0  # index into times: first reading ≥ current boundary
+    iv_lo = 0  # first interval that may overlap the current day
 
+    def floor_c(t: int, idx: int) -> tuple[int, bool]:
+        """floor(C(t)) where times[idx-1] < t ≤ times[idx] (or t == times[idx])."""
+        if idx < len(times) and times[idx] == t:
+            return at_point[idx], False
+        iv = intervals[idx - 1]
+        return at_point[idx - 1] + (iv.volume * (t - iv.start)) // (iv.end - iv.start), True
 
-def _periods(first: dt.date, last: dt.date, step) -> list[tuple[dt.date, dt.date]]:
-    out = []
-    d = first
-    while d <= last:
-        nxt = step(d)
-        out.append((d, nxt))
-        d = nxt
+    for k in range(n):
+        t0, t1 = b0 + k * 86400, b0 + (k + 1) * 86400
+        if t1 <= first and not (t0 <= first < t1):
+            continue
+        if t0 > last:
+            break
+        a, b = max(t0, first), min(t1, last)
+        while ip < len(times) and times[ip] < t0:
+            ip += 1
+        start_idx = ip
+        end_idx = bisect.bisect_left(times, t1, lo=start_idx)
+        readings = end_idx - start_idx
+        if a > b or (a == b and readings == 0):
+            continue
+        flags = Flag.INCOMPLETE if (a > t0 or b < t1) else 0
+        ca, est_a = floor_c(a, bisect.bisect_left(times, a, lo=max(0, start_idx - 1)))
+        cb, est_b = floor_c(b, bisect.bisect_left(times, b, lo=start_idx))
+        if est_a or est_b:
+            flags |= Flag.ESTIMATED
+        while iv_lo < len(intervals) and intervals[iv_lo].end <= a:
+            iv_lo += 1
+        j = iv_lo
+        while j < len(intervals) and intervals[j].start < b:
+            iv = intervals[j]
+            if iv.end > a:
+                if iv.gap:
+                    flags |= Flag.GAP | Flag.ESTIMATED
+                flags |= _KIND_FLAG[iv.kind]
+                if iv.suspect:
+                    flags |= Flag.SUSPECT
+            j += 1
+        day = first_day + dt.timedelta(days=k)
+        out.append(PeriodUse(start=day, end=day + dt.timedelta(days=1), volume_m3=cb - ca, flags=int(flags), readings=readings))
     return out
 
 
@@ -268,13 +257,9 @@ def device_usage(
     usage = DeviceUsage(intervals=intervals)
     if not pts:
         return usage
-    cum = Cumulative(pts, intervals)
-    first_day = first_day or pts[0].at.astimezone(TZ).date()
-    last_day = last_day or pts[-1].at.astimezone(TZ).date()
-    for start, end in _periods(first_day, last_day, _next_day):
-        pu = period_use(cum, pts, start, end)
-        if pu is not None:
-            usage.days.append(pu)
+    first_day = first_day or dt.datetime.fromtimestamp(pts[0][0], TZ).date()
+    last_day = last_day or dt.datetime.fromtimestamp(pts[-1][0], TZ).date()
+    usage.days = daily_use(pts, intervals, first_day, last_day)
     usage.months = roll_up(usage.days, _next_month)
     usage.years = roll_up(usage.months, _next_year)
     return usage

@@ -388,25 +388,44 @@ def _insert_returning(rows: list[Candidate], batch_id: int, now: dt.datetime) ->
     """Insert the rows; return the keys of those that were new (ON CONFLICT DO NOTHING)."""
     if not rows:
         return set()
-    fields = {name: Reading._meta.get_field(name.removesuffix("_id") if name in ("device_id", "batch_id") else name)
-              for name in COLUMNS}
-    prep = {name: f.get_db_prep_save for name, f in fields.items()}
-    placeholders = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     qn = connection.ops.quote_name
-    sql_head = f"INSERT INTO {qn(Reading._meta.db_table)} ({', '.join(qn(c) for c in COLUMNS)}) VALUES "
-    sql_tail = " ON CONFLICT (device_id, observed_at) DO NOTHING RETURNING device_id, observed_at"
-    received = prep["received_at"](now, connection)
+    table = qn(Reading._meta.db_table)
+    cols = ", ".join(qn(c) for c in COLUMNS)
+    tail = " ON CONFLICT (device_id, observed_at) DO NOTHING RETURNING device_id, observed_at"
+    raw_field = Reading._meta.get_field("raw")
+    if connection.vendor == "postgresql":
+        # One array per column (10 parameters whatever the number of rows): no giant statement to
+        # build and parse, and the server does the unpacking.
+        sql = (f"INSERT INTO {table} ({cols}) SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::bigint[], "
+               f"%s::numeric[], %s::numeric[], %s::numeric[], %s::varchar[], %s::bigint[], %s::jsonb[], %s::timestamptz[])" + tail)
+        import json
+
+        params_ = [[c.device.id for c in rows], [c.observed_at for c in rows], [c.volume_m3 for c in rows],
+                   [c.flow_m3s for c in rows], [c.level_m for c in rows], [c.battery_v for c in rows], [c.quality for c in rows],
+                   [batch_id] * len(rows), [json.dumps(c.raw, ensure_ascii=False, cls=raw_field.encoder) for c in rows],
+                   [now] * len(rows)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params_)
+            returned = cursor.fetchall()
+        keys = {c.key for c in rows}
+        inserted = {(device_id, observed) for device_id, observed in returned}
+        if not inserted <= keys:
+            raise RuntimeError("inserted readings not matched to the offered rows")
+        return inserted
+    # SQLite: a multi-row VALUES list (at most 1000 rows × 10 columns per statement).
+    prep_dt = Reading._meta.get_field("observed_at").get_db_prep_save
+    received = prep_dt(now, connection)
     by_prepared: dict[tuple[int, Any], Candidate] = {}
-    params_: list[Any] = []
+    params_ = []
     for c in rows:
-        observed = prep["observed_at"](c.observed_at, connection)
+        observed = prep_dt(c.observed_at, connection)
         by_prepared[(c.device.id, _text_or_value(observed))] = c
-        # Decimals go to the driver as they are (psycopg adapts them; Django registers an adapter
-        # for SQLite); datetimes and JSON need the backend's own form.
+        # Decimals go to the driver as they are (Django registers an adapter for SQLite).
         params_ += [c.device.id, observed, c.volume_m3, c.flow_m3s, c.level_m, c.battery_v, c.quality, batch_id,
-                    prep["raw"](c.raw, connection), received]
+                    raw_field.get_db_prep_save(c.raw, connection), received]
+    placeholders = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     with connection.cursor() as cursor:
-        cursor.execute(sql_head + ", ".join([placeholders] * len(rows)) + sql_tail, params_)
+        cursor.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([placeholders] * len(rows)) + tail, params_)
         returned = cursor.fetchall()
     inserted = set()
     for device_id, observed in returned:
@@ -527,9 +546,13 @@ def _advance_devices(rows: list[Candidate], now: dt.datetime) -> None:
         if counted:
             cmin = min(c.observed_at for c in counted)
             newest_counted = max(counted, key=lambda c: c.observed_at)
-            if state.last_volume_at is not None and cmin > state.last_volume_at:
+            if state.last_volume_at is None:
+                # The first counted readings of the device (the state sees every reading that
+                # enters through this service): no neighbours outside the new ones.
+                first, last = cmin, newest_counted.observed_at
+            elif cmin > state.last_volume_at:
                 first, last = state.last_volume_at, newest_counted.observed_at  # appended in order
-            else:  # back-fill or first readings: the neighbours of the inserted span
+            else:  # back-fill: the neighbours of the inserted span
                 base = Reading.objects.filter(device_id=device_id, volume_m3__isnull=False, quality__in=COUNTED_QUALITIES)
                 pred = base.filter(observed_at__lt=cmin).aggregate(t=Max("observed_at"))["t"]
                 succ = base.filter(observed_at__gt=newest_counted.observed_at).aggregate(t=Min("observed_at"))["t"]

@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -316,6 +316,21 @@ def accounting_params(device: MeteringDevice) -> dict:
             "gap_seconds": params.GAP_HOURS.value * 3600}
 
 
+class ParamCache:
+    """``accounting_params`` for many devices with two queries in all."""
+
+    def __init__(self):
+        from .models import DeviceModelProfile
+
+        self.rates = {m: r for m, r in DeviceModelProfile.objects.exclude(max_flow_m3s=None).values_list("model", "max_flow_m3s") if r}
+        self.default_rate = params.MAX_FLOW.value
+        self.gap = params.GAP_HOURS.value * 3600
+
+    def __call__(self, device: MeteringDevice) -> dict:
+        return {"register_max": device.register_max_m3, "max_rate_m3s": self.rates.get(device.model, self.default_rate),
+                "gap_seconds": self.gap}
+
+
 def compute_days(device: MeteringDevice, first_day: dt.date, last_day: dt.date) -> accounting.DeviceUsage:
     """The device's daily use from ``first_day`` to ``last_day`` (pure computation over its readings)."""
     first = accounting.local_midnight(first_day)
@@ -328,29 +343,46 @@ def compute_device_year(device: MeteringDevice, year: int) -> accounting.DeviceU
     return compute_days(device, dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
-def _period_rows(device_id: int, period: str, items) -> list[DeviceUse]:
-    return [DeviceUse(device_id=device_id, period=period, start=p.start, volume_m3=p.volume_m3, estimated=p.estimated,
-                      complete=p.complete, flags=p.flags, readings=p.readings) for p in items]
+class UseRow(NamedTuple):
+    device_id: int
+    period: str
+    start: dt.date
+    volume_m3: int
+    estimated: bool
+    complete: bool
+    flags: int
+    readings: int
 
 
-def _use_rows(device: MeteringDevice, result: accounting.DeviceUsage) -> list[DeviceUse]:
+def _period_rows(device_id: int, period: str, items) -> list[UseRow]:
+    return [UseRow(device_id, period, p.start, p.volume_m3, p.estimated, p.complete, p.flags, p.readings) for p in items]
+
+
+def _use_rows(device: MeteringDevice, result: accounting.DeviceUsage) -> list[UseRow]:
     return (_period_rows(device.pk, Period.DAY, result.days) + _period_rows(device.pk, Period.MONTH, result.months)
             + _period_rows(device.pk, Period.YEAR, result.years))
 
 
-def _insert_use_rows(rows: list[DeviceUse]) -> None:
-    """A plain multi-row insert (derived rows, recomputable; ~3× faster than ``bulk_create``)."""
+def _insert_use_rows(rows: list[UseRow]) -> None:
+    """A plain insert of derived, recomputable rows: COPY on PostgreSQL, executemany elsewhere
+    (several times faster than ``bulk_create``)."""
     if not rows:
         return
     ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
     qn = ops.quote_name
     cols = ["device_id", "period", "start", "volume_m3", "estimated", "complete", "flags", "readings", "computed_at"]
-    sql = (f"INSERT INTO {qn(DeviceUse._meta.db_table)} ({', '.join(qn(c) for c in cols)}) "
-           f"VALUES ({', '.join(['%s'] * len(cols))})")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            now = timezone.now()
+            with cursor.cursor.copy(f"COPY {qn(DeviceUse._meta.db_table)} ({', '.join(qn(c) for c in cols)}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row((*r, now))
+            return
+        now_text = ops.adapt_datetimefield_value(timezone.now())
+        sql = (f"INSERT INTO {qn(DeviceUse._meta.db_table)} ({', '.join(qn(c) for c in cols)}) "
+               f"VALUES ({', '.join(['%s'] * len(cols))})")
         cursor.executemany(sql, [(r.device_id, r.period, ops.adapt_datefield_value(r.start), r.volume_m3, r.estimated, r.complete,
-                                  r.flags, r.readings, now) for r in rows])
+                                  r.flags, r.readings, now_text) for r in rows])
 
 
 def _as_period_use(rows) -> list[accounting.PeriodUse]:
@@ -441,25 +473,24 @@ def recompute_bulk(first_day: dt.date, last_day: dt.date, devices: Iterable[Mete
                 t=Subquery(near.values("observed_at")[:1]), v=Subquery(near.values("volume_m3")[:1]),
                 q=Subquery(near.values("quality")[:1])).exclude(t=None).values_list("pk", "t", "v", "q"):
             edges.setdefault(device_id, []).append(accounting.Point(at, volume, quality))
-    rows: list[DeviceUse] = []
+    rows: list[UseRow] = []
     done = 0
 
     finished: set[int] = set()
+    param_cache = ParamCache()
 
     def finish(device_id: int, points: list) -> None:
         nonlocal done
         finished.add(device_id)
         device = by_id[device_id]
-        result = accounting.device_usage(sorted(points + edges.get(device_id, []), key=lambda p: p.at), first_day=first_day,
-                                         last_day=last_day, **accounting_params(device))
+        result = accounting.device_usage(points + edges.get(device_id, []), first_day=first_day, last_day=last_day,
+                                         **param_cache(device))
         rows.extend(_period_rows(device_id, Period.DAY, result.days))
         done += 1
 
     with transaction.atomic():
         current, points = None, []
-        stream = counted.filter(device_id__in=list(by_id), observed_at__gte=first, observed_at__lte=last).order_by(
-            "device_id", "observed_at").values_list("device_id", "observed_at", "volume_m3", "quality").iterator(chunk_size=20_000)
-        for device_id, at, volume, quality in stream:
+        for device_id, at, volume, quality in _stream_readings(list(by_id), first, last):
             if device_id != current:
                 if current is not None:
                     finish(current, points)
@@ -475,6 +506,27 @@ def recompute_bulk(first_day: dt.date, last_day: dt.date, devices: Iterable[Mete
         DeviceState.objects.filter(device_id__in=list(by_id), dirty_from__gte=first_day, dirty_to__lte=last_day).update(
             dirty_from=None, dirty_to=None)
     return done
+
+
+def _stream_readings(device_ids: list[int], first: dt.datetime, last: dt.datetime):
+    """(device id, Unix seconds, volume, quality) of the counted readings in [first, last], ordered
+    by device and time; on PostgreSQL through a server-side cursor with the time as an integer."""
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.connection.cursor(name=f"use_stream_{id(device_ids)}") as cur:
+            cur.itersize = 50_000
+            cur.execute(
+                "SELECT device_id, extract(epoch FROM observed_at)::bigint, volume_m3, quality FROM metering_reading "
+                "WHERE device_id = ANY(%s) AND observed_at >= %s AND observed_at <= %s AND volume_m3 IS NOT NULL "
+                "AND quality = ANY(%s) ORDER BY device_id, observed_at",
+                [device_ids, first, last, list(COUNTED_QUALITIES)],
+            )
+            yield from cur
+        return
+    for device_id, at, volume, quality in _counted_readings().filter(
+            device_id__in=device_ids, observed_at__gte=first, observed_at__lte=last).order_by("device_id", "observed_at").values_list(
+            "device_id", "observed_at", "volume_m3", "quality").iterator(chunk_size=20_000):
+        yield device_id, int(at.timestamp()), volume, quality
 
 
 def verify_usage(devices: Iterable[MeteringDevice], years: Iterable[int]) -> list[dict]:
