@@ -48,7 +48,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connections
-from django.utils import timezone
 
 from .choices import BatchStatus, Source
 from .ingestion import Directory, parse_json_payload
@@ -367,4 +366,4 @@ def unique_client_id(base: str = "shuiquan-ingest") -> str:
     return f"{base}-{uuid.uuid4().hex[:8]}"
 
 
-__all__ = ["DEFAULT_PREFIX", "MqttIngestor", "records_from_message", "unique_client_id", "timezone"]
+__all__ = ["DEFAULT_PREFIX", "MqttIngestor", "records_from_message", "unique_client_id"]

@@ -40,7 +40,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
 from .choices import Source
-from .ingestion import TZ, jsonable
+from .ingestion import TZ
 from .protocols import ChecksumError, FormatError, FrameError, sl651, szy206
 
 log = logging.getLogger("shuiquan.metering.rtu")
@@ -442,4 +442,4 @@ class RtuServer:
         self.executor.shutdown(wait=True)
 
 
-__all__ = ["RtuServer", "frame_length", "sl651_records", "szy206_records", "station_refs", "jsonable"]
+__all__ = ["RtuServer", "frame_length", "sl651_records", "szy206_records", "station_refs"]

@@ -21,11 +21,11 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from shuiquan.core import audit
-from shuiquan.core.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
+from shuiquan.core.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from shuiquan.core.roles import Role
 from shuiquan.core.scoping import get_scoped
 from shuiquan.core.uploads import check_upload
-from shuiquan.registry.models import MeteringDevice, Region, WithdrawalPermit
+from shuiquan.registry.models import MeteringDevice, WithdrawalPermit
 
 from . import accounting, files, params, usage
 from .choices import COUNTED_QUALITIES, AlarmKind, AlarmLevel, BatchStatus, Period, Source
@@ -672,10 +672,7 @@ def evaluate_permit_alarms(permits: Iterable[WithdrawalPermit], year: int, *, ac
 @transaction.atomic
 def acknowledge_alarm(alarm_id: int, *, actor, note: str = "") -> Alarm:
     """The responsible office confirms it has seen the alarm (it stays open until it clears)."""
-    try:
-        alarm = get_scoped(Alarm.objects.all(), actor, alarm_id, "change", lock=True)
-    except NotFound:
-        raise
+    alarm = get_scoped(Alarm.objects.all(), actor, alarm_id, "change", lock=True)
     if alarm.acknowledged_at is not None:
         raise Conflict("already_acknowledged", "该告警已确认", "This alarm has already been acknowledged")
     alarm.acknowledged_at = timezone.now()
@@ -703,6 +700,3 @@ def require_online_metering(permit: WithdrawalPermit, *, rule: str = "M2", role_
             detail={"permit": permit.number, "intakes": [i.code for i in lacking]},
         )
 
-
-def region_of(code: str) -> Region | None:
-    return Region.objects.filter(code=code).first()

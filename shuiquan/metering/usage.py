@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from shuiquan.ledger import services as ledger
@@ -371,5 +371,5 @@ def silent_devices(now: dt.datetime | None = None, devices: QuerySet | None = No
 __all__ = [
     "PermitUse", "RegionShare", "M1Finding", "Silence", "UseFigure", "aggregate", "active_permits", "has_online_metering",
     "level_for", "m1_findings", "m1_threshold", "metering_gaps", "permit_months", "permit_use", "permits_use",
-    "permit_year_use", "region_shares", "rights_for_permits", "silent_devices", "threshold_m3", "use_rows", "Q", "Sum",
+    "permit_year_use", "region_shares", "rights_for_permits", "silent_devices", "threshold_m3", "use_rows",
 ]

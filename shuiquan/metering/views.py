@@ -20,13 +20,13 @@ from django.views.decorators.http import require_POST
 from shuiquan.core.errors import DomainError, NotFound
 from shuiquan.core.generic import render_forbidden
 from shuiquan.core.roles import Role
-from shuiquan.core.scoping import CHANGE, can, get_scoped
+from shuiquan.core.scoping import CHANGE, get_scoped
 from shuiquan.core.xlsx import export_rows, xlsx_response
 from shuiquan.registry.choices import COUNTY_LEVEL, MeterProtocol
 from shuiquan.registry.models import MeteringDevice, Region, WithdrawalPermit
 
 from . import files, jobs, params, services, usage
-from .accounting import Flag, flag_names
+from .accounting import flag_names
 from .choices import ACTIVE_STATUSES, AlarmKind, AlarmLevel, BatchStatus, Period
 from .filtersets import AlarmFilterSet, BatchFilterSet
 from .forms import UploadForm
@@ -414,5 +414,3 @@ def upload_template(request, kind):
         return response
     return xlsx_response("读数导入模板.xlsx", files.template("xlsx"))
 
-
-__all__ = ["Flag", "can"]
