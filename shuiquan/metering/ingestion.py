@@ -226,7 +226,10 @@ def parse_time(value: Any) -> dt.datetime:
     elif isinstance(value, dt.date):
         moment = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, (int, Decimal)) and not isinstance(value, bool) and value > 10**9:
-        moment = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        try:
+            moment = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise _Reject("bad_time", str(value)[:40]) from None
     else:
         text = str(value).strip()
         if not text:
@@ -240,7 +243,10 @@ def parse_time(value: Any) -> dt.datetime:
             raise _Reject("bad_time", text[:40]) from None
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=TZ)
-    return moment.replace(microsecond=0).astimezone(dt.UTC)
+    try:
+        return moment.replace(microsecond=0).astimezone(dt.UTC)
+    except (OverflowError, ValueError):  # e.g. 0001-01-01 in Beijing time is before year 1 in UTC
+        raise _Reject("too_old" if moment.year < 2000 else "bad_time", str(value)[:40]) from None
 
 
 def normalize(row: int, record: dict[str, Any], devices: dict[str, DeviceInfo | None], now: dt.datetime,
@@ -282,10 +288,9 @@ def normalize(row: int, record: dict[str, Any], devices: dict[str, DeviceInfo | 
             if v is None:
                 quantized[name] = None
                 continue
-            q = v.quantize(step)
-            if abs(q) >= limit or (name == "battery_v" and q < 0):
+            if abs(v) >= limit or (name == "battery_v" and v < 0):
                 raise _Reject("out_of_range", FIELD_LABELS[name][0], v)
-            quantized[name] = q
+            quantized[name] = v.quantize(step)
         quality_text = str(fields.get("quality") or "").strip()
         quality = Quality.GOOD.value
         if quality_text:

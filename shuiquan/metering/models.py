@@ -346,6 +346,25 @@ class DeviceModelProfile(models.Model):
     def __str__(self):
         return self.model
 
+    def get_absolute_url(self):
+        return reverse("metering:profile_edit", args=[self.pk])
+
+    def clean(self):
+        import re
+
+        from django.core.exceptions import ValidationError
+
+        fields = {"volume_m3", "flow_m3s", "level_m", "battery_v"}
+        if not isinstance(self.element_map, dict):
+            raise ValidationError({"element_map": _("须为 JSON 对象，如 {\"FF02\": \"volume_m3\"}")})
+        for code, name in self.element_map.items():
+            sl651 = re.fullmatch(r"(FF)?[0-9A-Fa-f]{2}", str(code))
+            szy206 = re.fullmatch(r"[a-z_]+_[1-9]", str(code))
+            if not (sl651 or szy206) or name not in fields:
+                raise ValidationError({"element_map": _("无效的映射：%(code)s → %(name)s") % {"code": code, "name": name}})
+        if self.max_flow_m3s is not None and self.max_flow_m3s <= 0:
+            raise ValidationError({"max_flow_m3s": _("额定最大流量应大于0")})
+
 
 class RejectedFrame(models.Model):
     """A frame an RTU sent that could not be accepted (bad checksum, bad format, unknown station).

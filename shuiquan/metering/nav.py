@@ -23,4 +23,6 @@ def items(user):
     ]
     if actor_may_ingest(user):
         out.append(NavItem(_("上传读数"), reverse("metering:upload"), section))
+    if user.is_superuser or user.role == Role.CITY_ADMIN:
+        out.append(NavItem(_("设备型号配置"), reverse("metering:profile_list"), section))
     return out

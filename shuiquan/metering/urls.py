@@ -21,4 +21,7 @@ urlpatterns = [
     path("batches/<int:pk>/cancel/", views.batch_cancel, name="batch_cancel"),
     path("upload/", views.upload, name="upload"),
     path("upload/template.<str:kind>", views.upload_template, name="upload_template"),
+    path("profiles/", views.ProfileListView.as_view(), name="profile_list"),
+    path("profiles/add/", views.ProfileEditView.as_view(), name="profile_add"),
+    path("profiles/<int:pk>/edit/", views.ProfileEditView.as_view(), name="profile_edit"),
 ]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shuiquan.core.errors import DomainError, NotFound
-from shuiquan.core.generic import render_forbidden
+from shuiquan.core.generic import ObjectEditView, ObjectListView, ScopedModelForm, render_forbidden
 from shuiquan.core.roles import Role
 from shuiquan.core.scoping import CHANGE, get_scoped
 from shuiquan.core.xlsx import export_rows, xlsx_response
@@ -31,7 +31,7 @@ from .choices import ACTIVE_STATUSES, AlarmKind, AlarmLevel, BatchStatus, Period
 from .filtersets import AlarmFilterSet, BatchFilterSet
 from .forms import UploadForm
 from .ingestion import actor_may_ingest
-from .models import Alarm, BatchIssue, DeviceState, DeviceUse, IngestionBatch, Reading
+from .models import Alarm, BatchIssue, DeviceModelProfile, DeviceState, DeviceUse, IngestionBatch, Reading
 
 MAX_CHART_POINTS = 3000
 
@@ -414,3 +414,26 @@ def upload_template(request, kind):
         return response
     return xlsx_response("读数导入模板.xlsx", files.template("xlsx"))
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Device-model profiles (rated flow, vendor element mapping): generic pages, audited CRUD
+# ---------------------------------------------------------------------------------------------
+
+
+class ProfileForm(ScopedModelForm):
+    class Meta:
+        model = DeviceModelProfile
+        fields = ["model", "description", "max_flow_m3s", "element_map"]
+
+
+class ProfileListView(ObjectListView):
+    queryset = DeviceModelProfile.objects.all()
+    columns = [("model", "设备型号"), ("description", "说明"), ("max_flow_m3s", "额定最大流量（立方米/秒）"), ("element_map", "自定义要素映射")]
+    add_url_name = "metering:profile_add"
+    title = "设备型号配置"
+
+
+class ProfileEditView(ObjectEditView):
+    queryset = DeviceModelProfile.objects.all()
+    form_class = ProfileForm

@@ -139,3 +139,36 @@ def test_the_batch_endpoint_is_in_the_openapi_schema(client):
     for path in ("/api/v1/metering/use/", "/api/v1/metering/permits/use/", "/api/v1/metering/alarms/",
                  "/api/v1/metering/readings/", "/api/v1/metering/batches/{id}/"):
         assert path in schema["paths"], path
+
+
+@pytest.mark.parametrize("reading", [
+    {"device": {"nested": 1}, "observed_at": "2026-03-01 08:00", "volume_m3": 1},
+    {"device": "T", "observed_at": {"x": 1}, "volume_m3": 1},
+    {"device": "T", "observed_at": "0001-01-01 00:00", "volume_m3": 1},
+    {"device": "T", "observed_at": "9999-12-31 23:59", "volume_m3": 1},
+    {"device": "T", "observed_at": "2026-03-01 08:00", "volume_m3": "1e30"},
+    {"device": "T", "observed_at": "2026-03-01 08:00", "level_m": "1e40"},
+    {"device": "T", "observed_at": "2026-03-01 08:00", "flow_m3s": "NaN"},
+    {"device": "T", "observed_at": "2026-03-01 08:00", "battery_v": "-Infinity"},
+    {"device": "T", "observed_at": "2026-03-01 08:00", "volume_m3": [1, 2]},
+    {"device": "T", "observed_at": "2026-03-01 08:00", "volume_m3": True},
+    {"device": "T", "observed_at": 1.5, "volume_m3": 1},
+    {"device": "T", "observed_at": "2026-03-01 08:00", "volume_m3": 1, "quality": 7},
+    {"device": "x" * 5000, "observed_at": "2026-03-01 08:00", "volume_m3": 1},
+])
+def test_hostile_readings_are_rejected_rows_never_errors(mk, city_admin, reading):
+    d = mk.device()
+    reading = {**reading, "device": d.serial} if reading.get("device") == "T" else reading
+    r = bearer(city_admin).post(URL, {"readings": [reading]}, format="json")
+    assert r.status_code == 201, r.content
+    assert r.json()["rejected"] == 1 and r.json()["accepted"] == 0
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/metering/readings/?observed_after=garbage", "/api/v1/metering/readings/?device_id=x",
+    "/api/v1/metering/batches/abc/", "/api/v1/metering/use/?subject=planet", "/api/v1/metering/use/?month=13",
+    "/api/v1/metering/permits/use/?year=99999", "/api/v1/metering/alarms/?state=weird", "/api/v1/metering/alarms/0/",
+])
+def test_bad_queries_are_4xx(city_admin, api, url):
+    r = api(city_admin).get(url)
+    assert 400 <= r.status_code < 500, (url, r.status_code)

@@ -187,3 +187,22 @@ def test_english_switch(users, client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/metering/"})
     html = client.get("/metering/").content.decode()
     assert "Water use monitoring" in html
+
+
+def test_device_model_profiles_are_edited_by_the_city_bureau_and_audited(city_admin, neixiang_officer, page):
+    from shuiquan.core.models import AuditEvent
+    from shuiquan.metering.models import DeviceModelProfile
+
+    client = page(city_admin)
+    r = client.post("/metering/profiles/add/", {"model": "RTU-X1", "description": "测试", "max_flow_m3s": "2.5",
+                                                "element_map": '{"FF07": "volume_m3"}'})
+    assert r.status_code == 302
+    profile = DeviceModelProfile.objects.get(model="RTU-X1")
+    assert profile.element_map == {"FF07": "volume_m3"}
+    assert AuditEvent.objects.filter(action="create", object_type="metering.devicemodelprofile", object_id=str(profile.pk)).exists()
+    r = client.post(f"/metering/profiles/{profile.pk}/edit/", {"model": "RTU-X1", "max_flow_m3s": "2.5",
+                                                              "element_map": '{"FF07": "pressure"}'})
+    assert r.status_code == 400 and "无效的映射" in r.content.decode()
+    assert "RTU-X1" in client.get("/metering/profiles/").content.decode()
+    assert page(neixiang_officer).get("/metering/profiles/add/").status_code == 403
+    assert page(neixiang_officer).post(f"/metering/profiles/{profile.pk}/edit/", {"model": "x"}).status_code in (403, 404)
