@@ -192,3 +192,24 @@ def test_topic_and_payload_parsing():
     assert records_from_message("p/v1/readings/NY1", b'{"device": "NY2", "volume_m3": 1}', "p/v1")[0]["_reject"][0] == "device_mismatch"
     assert records_from_message("p/v1/readings/NY1", b"[]", "p/v1")[0]["_reject"][0] == "bad_payload"
     assert len(records_from_message("p/v1/readings/NY1", b'{"readings": [{"volume_m3": 1}, 5]}', "p/v1")) == 2
+
+
+def test_the_subscriber_reconnects_after_losing_the_broker_connection(broker, publisher, prefix, device):
+    client_id = f"sqtest-sub-{uuid.uuid4().hex[:8]}"
+    run = Running(prefix, client_id)
+    try:
+        topic = f"{prefix}/readings/{device.serial}"
+        publisher.publish(topic, {"observed_at": "2026-11-04T08:00:00+08:00", "volume_m3": 10})
+        run.wait_acked(1)
+        # cut the TCP connection under paho's feet: it must notice, reconnect and resubscribe
+        run.ingestor.client.socket().shutdown(socket.SHUT_RDWR)
+        end = time.monotonic() + 30
+        while run.ingestor.stats.connects < 2 or not run.ingestor.subscribed.is_set():
+            assert time.monotonic() < end, "did not reconnect"
+            time.sleep(0.05)
+        publisher.publish(topic, {"observed_at": "2026-11-04T09:00:00+08:00", "volume_m3": 20})
+        run.wait_acked(2)
+    finally:
+        run.stop()
+        purge_session(client_id)
+    assert sorted(Reading.objects.filter(device=device).values_list("volume_m3", flat=True)) == [10, 20]
