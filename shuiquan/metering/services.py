@@ -456,6 +456,20 @@ def refresh_usage(*, device_ids: Iterable[int] | None = None, limit: int | None 
     return done
 
 
+#: A request brings at most this many devices up to date itself; the rest is left to the job.
+REQUEST_REFRESH_LIMIT = 200
+
+
+def refresh_for_request(device_ids: Iterable[int] | None = None) -> int:
+    """Bring use up to date before a page or API answer, within a bounded amount of work; return
+    how many devices are still waiting for ``metering_jobs`` (the page says so)."""
+    refresh_usage(device_ids=device_ids, limit=REQUEST_REFRESH_LIMIT)
+    pending = DeviceState.objects.filter(dirty_from__isnull=False)
+    if device_ids is not None:
+        pending = pending.filter(device_id__in=list(device_ids))
+    return pending.count()
+
+
 def recompute_bulk(first_day: dt.date, last_day: dt.date, devices: Iterable[MeteringDevice] | None = None) -> int:
     """Recompute daily use (and the months and years touched) for many devices at once, streaming
     their readings in one ordered query — what ``recompute_use`` and the benchmark run. Gives

@@ -66,7 +66,7 @@ def _flags(flags: int, request) -> list[str]:
 def overview(request):
     year = _year(request)
     basis = request.GET.get("basis") if request.GET.get("basis") in ("right", "permit") else "right"
-    services.refresh_usage()
+    pending = services.refresh_for_request()
     permits = usage.active_permits(year) & WithdrawalPermit.objects.restrict(request.user)
     statuses = usage.permits_use(permits, year)
     shares = {s.region_id: s for s in usage.region_shares(statuses, basis)}
@@ -86,6 +86,7 @@ def overview(request):
         "over_users": sum(1 for s in statuses if s.level == AlarmLevel.ALARM),
         "accepted_today": IngestionBatch.objects.restrict(request.user).filter(created_at__date=today).aggregate(n=Sum("accepted"))["n"] or 0,
         "used_total": sum(s.used_m3 for s in statuses),
+        "pending": pending,
     }
     return render(request, "metering/overview.html", context)
 
@@ -171,7 +172,7 @@ def device_detail(request, pk):
 @login_required
 def permit_list(request):
     year = _year(request)
-    services.refresh_usage()
+    pending = services.refresh_for_request()
     permits = usage.active_permits(year) & WithdrawalPermit.objects.restrict(request.user)
     region = request.GET.get("region")
     if region and region.isdigit():
@@ -192,7 +193,7 @@ def permit_list(request):
     return render(request, "metering/permit_list.html", {
         "title": _("用水与用水权对照"), "year": year, "years": _years(), "statuses": statuses, "level": level,
         "regions": Region.objects.filter(kind__in=COUNTY_LEVEL).order_by("sort_order"), "region": region,
-        "warn_pct": params.WARNING_PCT.value, "alarm_pct": params.ALARM_PCT.value,
+        "warn_pct": params.WARNING_PCT.value, "alarm_pct": params.ALARM_PCT.value, "pending": pending,
     })
 
 

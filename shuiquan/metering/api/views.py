@@ -138,7 +138,7 @@ class UseView(APIView):
         year = _int(request, "year", timezone.localdate().year, low=2000, high=2200)
         month = _int(request, "month", None, low=1, high=12)
         one = _int(request, "id", None, high=10**12)
-        services.refresh_usage()
+        services.refresh_for_request()
         qs = DeviceUse.objects.restrict(request.user)
         if one is not None:
             qs = qs.filter(**{usage.SUBJECT_PATH[Subject(subject)]: one})
@@ -172,7 +172,7 @@ class PermitUseView(APIView):
     def get(self, request):
         year = _int(request, "year", timezone.localdate().year, low=2000, high=2200)
         level = _choice(request, "level", ["", "warning", "alarm", "any"], "")
-        services.refresh_usage()
+        services.refresh_for_request()
         statuses = usage.permits_use(usage.active_permits(year) & WithdrawalPermit.objects.restrict(request.user), year)
         if level == "any":
             statuses = [x for x in statuses if x.level]
