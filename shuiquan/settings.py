@@ -220,12 +220,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {
-        "IngestionBatchSourceEnum": "shuiquan.metering.choices.Source",
-        "IngestionBatchStatusEnum": "shuiquan.metering.choices.BatchStatus",
-        # pilot's task status keeps its plain name once metering's batch status also has a "status" field
-        "StatusEnum": "shuiquan.pilot.models.TaskStatus",
-    },
+    "ENUM_NAME_OVERRIDES": {},
     "DISABLE_ERRORS_AND_WARNINGS": True,
 }
 

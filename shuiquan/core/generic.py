@@ -82,6 +82,18 @@ class ObjectListView(LoginRequiredMixin, View):
     def export_columns(self):
         return self.columns
 
+    def extra_context(self, request) -> dict:
+        """More template context for the list page (e.g. import links)."""
+        return {}
+
+    def cell(self, obj, path):
+        """The value shown in a page cell (override to format, e.g. volumes or masked names)."""
+        return resolve(obj, path)
+
+    def export_cell(self, obj, path):
+        """The value written to the XLSX export (raw values: integer m³, dates)."""
+        return resolve(obj, path)
+
     def get(self, request):
         qs = self.get_queryset(request)
         filterset = self.filterset_class(request.GET or None, queryset=qs, request=request) if self.filterset_class else None
@@ -89,13 +101,17 @@ class ObjectListView(LoginRequiredMixin, View):
             qs = filterset.qs if filterset.is_bound and filterset.is_valid() else (qs if not filterset.is_bound else qs.none())
         if request.GET.get("export") == "xlsx":
             cols = self.export_columns()
-            rows = ([resolve(obj, path) for path, _label in cols] for obj in qs.iterator(chunk_size=1000))
+            rows = ([self.export_cell(obj, path) for path, _label in cols] for obj in qs.iterator(chunk_size=1000))
             return export_rows(self.get_title(), [label for _p, label in cols], rows, self.export_note)
-        paginator = Paginator(qs, min(int(request.GET.get("per_page", self.paginate_by) or self.paginate_by), 500))
+        try:
+            per_page = max(1, min(int(request.GET.get("per_page") or self.paginate_by), 500))
+        except ValueError:
+            per_page = self.paginate_by
+        paginator = Paginator(qs, per_page)
         page = paginator.get_page(request.GET.get("page"))
         link = self.link_column or self.columns[0][0]
         rows = [
-            {"obj": obj, "cells": [(path, resolve(obj, path), path == link) for path, _l in self.columns]}
+            {"obj": obj, "cells": [(path, self.cell(obj, path), path == link) for path, _l in self.columns]}
             for obj in page.object_list
         ]
         query = request.GET.copy()
@@ -111,6 +127,7 @@ class ObjectListView(LoginRequiredMixin, View):
             "add_url": reverse(self.add_url_name) if self.add_url_name and can_add(request.user, qs.model) else None,
             "model_has_demo": hasattr(qs.model, "is_demo"),
         }
+        context.update(self.extra_context(request))
         template = "core/object_list_rows.html" if request.htmx else self.template_name
         return render(request, template, context)
 
@@ -131,13 +148,17 @@ class ObjectDetailView(LoginRequiredMixin, View):
     def extra_context(self, request, obj) -> dict:
         return {}
 
+    def display(self, obj, path):
+        """The value shown for a field (override to format)."""
+        return resolve(obj, path)
+
     def get(self, request, pk):
         obj = self.get_object(request, pk)
         context = {
             "obj": obj,
             "title": str(obj),
             "verbose_name": obj._meta.verbose_name,
-            "fields": [(label, resolve(obj, path)) for path, label in self.fields] if self.fields else [
+            "fields": [(label, self.display(obj, path)) for path, label in self.fields] if self.fields else [
                 (f.verbose_name, resolve(obj, f.name)) for f in obj._meta.concrete_fields if f.name not in ("id",)
             ],
             "edit_url": reverse(self.edit_url_name, args=[obj.pk]) if self.edit_url_name and can(request.user, obj, CHANGE) else None,

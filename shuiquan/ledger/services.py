@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -155,6 +155,25 @@ def set_right_status(right: WaterRight, status: str, *, actor, reason: str) -> W
     return right
 
 
+@transaction.atomic
+def set_certificate_numbers(pairs: Sequence[tuple[WaterRight, str]], *, actor, message: str = "") -> int:
+    """Record the certificate numbers issued for rights (one audit record for the batch)."""
+    if not pairs:
+        return 0
+    ids = sorted({right.pk for right, _n in pairs})
+    locked = {r.pk: r for r in WaterRight.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    changed = []
+    for right, number in pairs:
+        row = locked[right.pk]
+        row.certificate_number = number[:40]
+        changed.append(row)
+    WaterRight.objects.bulk_update(changed, ["certificate_number"], batch_size=1000)
+    audit.record(actor=actor, action="certificate_numbers", object_type="ledger.waterright", object_id=str(ids[0]),
+                 object_repr=f"{len(changed)} 项用水权", after={"rights": [[r.number, r.certificate_number] for r in changed]},
+                 message=message, region_code="")
+    return len(changed)
+
+
 # ---------------------------------------------------------------------------------------------
 # Locking helpers
 # ---------------------------------------------------------------------------------------------
@@ -173,22 +192,25 @@ def _lock_rights(ids: Iterable[int]) -> dict[int, WaterRight]:
 def _balance_rows(keys: Iterable[tuple[int, int]], rights: dict[int, WaterRight]) -> dict[tuple[int, int], RightBalance]:
     """Lock (creating where missing) the balance rows for (right id, year) keys, in key order."""
     keys = sorted(set(keys))
-    existing = {
-        (b.right_id, b.year): b
-        for b in RightBalance.objects.select_for_update().filter(
-            right_id__in={k[0] for k in keys}, year__in={k[1] for k in keys}
-        ).order_by("right_id", "year")
-    }
-    for key in keys:
-        if key in existing:
-            continue
-        try:
-            with transaction.atomic():
-                existing[key] = RightBalance.objects.create(
-                    right_id=key[0], year=key[1], allow_negative=rights[key[0]].allow_negative
-                )
-        except IntegrityError:
-            existing[key] = RightBalance.objects.select_for_update().get(right_id=key[0], year=key[1])
+    right_ids = sorted({k[0] for k in keys})
+    years = sorted({k[1] for k in keys})
+
+    def locked() -> dict[tuple[int, int], RightBalance]:
+        return {
+            (b.right_id, b.year): b
+            for b in RightBalance.objects.select_for_update().filter(right_id__in=right_ids, year__in=years).order_by("right_id", "year")
+        }
+
+    existing = locked()
+    missing = [k for k in keys if k not in existing]
+    if missing:
+        # One statement for all missing rows; a row created meanwhile by another transaction is
+        # skipped (ignore_conflicts) and then locked with the others.
+        RightBalance.objects.bulk_create(
+            [RightBalance(right_id=k[0], year=k[1], allow_negative=rights[k[0]].allow_negative) for k in missing],
+            ignore_conflicts=True, batch_size=1000,
+        )
+        existing = locked()
     return {k: existing[k] for k in keys}
 
 
@@ -257,7 +279,9 @@ def post_entry(
     deltas: dict[tuple[int, int], int] = defaultdict(int)
     for line in lines:
         right = rights[line.right.pk]
-        if line.amount < 0 and right.kind in NEVER_MOVES:
+        # A reversal may return the reserve to where it came from (it undoes the posting that
+        # reserved it); nothing else may take it.
+        if line.amount < 0 and right.kind in NEVER_MOVES and not (kind == EntryKind.REVERSAL and reverses is not None):
             raise RuleViolation(
                 "A2", "ecological_reserve",
                 f"{right.name} 是河道基本生态水量，不得分配或交易",
@@ -474,6 +498,6 @@ def adjust(*, actor, memo: str, lines: Sequence[Line]) -> JournalEntry:
 
 __all__ = [
     "Line", "open_right", "set_right_status", "post_entry", "transfer", "reverse_entry", "lock_volume",
-    "release_lock", "consume_lock", "balance", "available", "balances", "balance_map", "posted_sum",
+    "release_lock", "consume_lock", "set_certificate_numbers", "balance", "available", "balances", "balance_map", "posted_sum",
     "right_for_permit", "right_for_region", "adjust", "Role",
 ]

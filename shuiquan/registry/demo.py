@@ -163,7 +163,23 @@ def load(size: str = "full") -> dict[str, int]:
                        kind=IntakeKind.WELL if groundwater else IntakeKind.SURFACE_INTAKE)
 
     counts.update(_irrigation(rng, size, add_permit, sectors))
+    counts["annual_plans"] = _annual_plans()
     return counts
+
+
+def _annual_plans() -> int:
+    """Annual withdrawal plans (年度取水计划) for 2025 and 2026 of every demo permit valid then:
+    80–100 % of the permitted volume, whole 100 m³ (a separate random stream, so adding them
+    changes none of the other generated records)."""
+    rng = random.Random(SEED + 1)
+    plans = []
+    for permit in m.WithdrawalPermit.objects.filter(is_demo=True).order_by("pk"):
+        for year in (2025, 2026):
+            if permit.valid_from.year <= year <= permit.valid_to.year:
+                volume = permit.annual_volume_m3 * rng.randrange(80, 101) // 100 // 100 * 100
+                plans.append(m.AnnualWithdrawalPlan(permit=permit, year=year, volume_m3=volume, note="演示数据", is_demo=True))
+    m.AnnualWithdrawalPlan.objects.bulk_create(plans, batch_size=1000)
+    return len(plans)
 
 
 def _irrigation(rng, size, add_permit, sectors) -> dict[str, int]:

@@ -537,7 +537,10 @@ class WithdrawalPermit(RegistryModel):
 
     @property
     def renewal_due(self) -> dt.date:
-        return self.valid_to - dt.timedelta(days=self.RENEWAL_NOTICE_DAYS)
+        """The last day to apply for renewal (``registry.renewal_notice_days`` before expiry, default 45)."""
+        from .params import RENEWAL_NOTICE_DAYS
+
+        return self.valid_to - dt.timedelta(days=RENEWAL_NOTICE_DAYS.value)
 
     @property
     def is_active(self) -> bool:
@@ -591,6 +594,21 @@ class AnnualWithdrawalPlan(models.Model):
     def __str__(self):
         return f"{self.permit} {self.year}"
 
+    def get_absolute_url(self):
+        return reverse("registry:annualwithdrawalplan_detail", args=[self.pk])
+
+    def audit_region_code(self):
+        return self.permit.region.code or "" if self.permit_id else ""
+
+    def clean(self):
+        if not self.permit_id or self.year is None:
+            return
+        permit = self.permit
+        if not (permit.valid_from.year <= self.year <= permit.valid_to.year):
+            raise ValidationError({"year": _("年度不在许可证有效期内")})
+        if self.volume_m3 is not None and self.volume_m3 > permit.annual_volume_m3:
+            raise ValidationError({"volume_m3": _("年度计划取水量不能大于年许可水量")})
+
 
 class IntakePoint(RegistryModel):
     """An intake (取水口): a river or reservoir intake, a well, or a pipe/canal outlet."""
@@ -630,6 +648,8 @@ class IntakePoint(RegistryModel):
             raise ValidationError({"permit": _("取水口所属取用水户与许可证持证人不一致")})
         if self.permit_id and not self.water_user_id:
             self.water_user_id = self.permit.holder_id
+        if self.permit_id and self.region_id and self.permit.region_id != self.region_id:
+            raise ValidationError({"region": _("取水口所在行政区应与许可证的取水地行政区一致")})
 
 
 class MeteringDevice(RegistryModel):
@@ -760,6 +780,10 @@ class Association(RegistryModel):
     def get_absolute_url(self):
         return reverse("registry:association_detail", args=[self.pk])
 
+    def clean(self):
+        if self.district_id and self.region_id and self.district.region_id and self.district.region_id != self.region_id:
+            raise ValidationError({"region": _("协会所在行政区应与灌区所在行政区一致")})
+
 
 class VillagerGroup(RegistryModel):
     """A villager group (村民小组) managed by an association."""
@@ -783,6 +807,9 @@ class VillagerGroup(RegistryModel):
 
     def __str__(self):
         return f"{self.village}{self.name}"
+
+    def get_absolute_url(self):
+        return reverse("registry:villagergroup_detail", args=[self.pk])
 
     def audit_region_code(self):
         return self.association.region.code or ""

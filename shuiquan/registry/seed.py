@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -250,7 +251,7 @@ def _load_reservoirs(regions) -> int:
     n = 0
     rivers = {"鸭河口水库": "白河", "虎山水库": "唐河"}
     for row in rows("reservoirs.csv"):
-        def vol(col):
+        def vol(col, row=row):
             return to_m3(row[col], "10k_m3") if row[col] else None
 
         m.Reservoir.objects.update_or_create(
@@ -395,3 +396,40 @@ def _load_sources(regions) -> int:
         )
         n += 2
     return n
+
+
+# ---------------------------------------------------------------------------------------------
+# Which records the loader maintains (they are refreshed from the seed on every load, so the
+# pages and the API treat them as read-only: an edit would be silently undone by the next load)
+# ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def seeded_names() -> dict[str, frozenset[str]]:
+    """Natural keys (names) of the records ``load()`` creates, by model name."""
+    regions = rows("regions.csv")
+    counties = [r["name"] for r in regions if r["kind"] in ("district", "county", "county_city")]
+    overdraft = [r["name"] for r in regions if r["code"] in OVERDRAFT_COUNTIES]
+    water_bodies = rows("rivers_and_basins.csv")
+    rivers = [r["name"] for r in water_bodies if r["kind"] == "river"]
+    reservoirs = [r["name"] for r in rows("reservoirs.csv")]
+    return {
+        "region": frozenset([r["name"] for r in regions] + ["河南省", "中心城区"]),
+        "basin": frozenset(r["name"] for r in water_bodies if r["kind"] in ("major_basin", "basin")),
+        "river": frozenset(rivers),
+        "reservoir": frozenset(reservoirs),
+        "waterresourcezone": frozenset(r["name"] for r in rows("water_resource_zones.csv")),
+        "irrigationdistrict": frozenset(r["name"] for r in rows("irrigation_districts.csv")),
+        "authority": frozenset(["河南省水利厅", "水利部长江水利委员会", "南阳市水利局"] + [f"{c}水利局" for c in counties]),
+        "watersource": frozenset(
+            [f"{r}地表水" for r in rivers] + reservoirs + ["南水北调中线工程"]
+            + [f"{c}浅层地下水" for c in counties] + [f"{c}再生水" for c in counties]
+            + [f"{c}浅层地下水（超采区）" for c in overdraft]
+        ),
+    }
+
+
+def is_seeded(obj) -> bool:
+    """True if ``obj`` is one of the records the seed loader maintains."""
+    names = seeded_names().get(obj._meta.model_name)
+    return bool(names) and getattr(obj, "name", None) in names
