@@ -146,7 +146,7 @@ def test_sl651_rtu_gets_its_acknowledgement_and_the_readings_are_stored(rtu_serv
     assert Reading.objects.filter(device=sl).count() == 1
 
 
-def test_a_corrupted_frame_is_rejected_by_its_checksum_logged_and_not_acknowledged(rtu_server, devices):
+def test_corrupted_frames_garbage_and_unknown_stations_are_rejected_logged_and_not_acknowledged(rtu_server, devices):
     sl, _zy = devices
     good = sl651_report(sl.station_address, 18, dt.datetime(2026, 11, 28, 9, 0), {"39": Decimal("12.5"), "FF02": Decimal("123500")})
     bad = bytearray(good)
@@ -161,6 +161,11 @@ def test_a_corrupted_frame_is_rejected_by_its_checksum_logged_and_not_acknowledg
     assert sl651.decode(ack).serial == 18
     wait_for(lambda: Reading.objects.filter(device=sl).exists())
     assert RejectedFrame.objects.filter(code="garbage").exists()
+    # a valid frame from a station nobody registered: rejected, not stored, not acknowledged
+    stranger = sl651_report("0099999999", 1, dt.datetime(2026, 11, 28, 8, 0), {"39": Decimal("1.0")})
+    exchange(rtu_server.port, [stranger], 0)
+    wait_for(lambda: RejectedFrame.objects.filter(code="unknown_station").exists())
+    assert RejectedFrame.objects.get(code="unknown_station").station_address == "0099999999"
 
 
 def test_szy206_terminal_report_is_stored_and_confirmed(rtu_server, devices):
@@ -175,13 +180,6 @@ def test_szy206_terminal_report_is_stored_and_confirmed(rtu_server, devices):
     r = Reading.objects.get(device=zy)
     assert r.volume_m3 == 7654321 and r.flow_m3s == Decimal("0.1250")  # 450 m³/h
     assert r.observed_at == dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC)
-
-
-def test_unknown_station_is_rejected_not_stored(rtu_server, devices):
-    frame = sl651_report("0099999999", 1, dt.datetime(2026, 11, 28, 8, 0), {"39": Decimal("1.0")})
-    exchange(rtu_server.port, [frame], 0)
-    wait_for(lambda: RejectedFrame.objects.filter(code="unknown_station").exists())
-    assert RejectedFrame.objects.get(code="unknown_station").station_address == "0099999999"
 
 
 def test_mapping_of_decoded_frames_to_records():
