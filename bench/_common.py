@@ -18,8 +18,10 @@ if str(ROOT) not in sys.path:
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/sq_bench"
 
 
-def pg_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+def pg_url(suffix: str = "") -> str:
+    """The bench database (``suffix`` gives a benchmark its own database, e.g. so that one that
+    empties the readings table does not wipe another's generated data)."""
+    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG) + suffix
 
 
 def pg_reachable(url: str | None = None) -> tuple[bool, str]:
@@ -37,14 +39,14 @@ def pg_reachable(url: str | None = None) -> tuple[bool, str]:
         return False, str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
 
 
-def setup_django(engine: str) -> None:
+def setup_django(engine: str, suffix: str = "") -> None:
     """Point Django at a fresh SQLite file (temporary) or at the PostgreSQL bench database, and migrate."""
     if engine == "sqlite":
         tmp = tempfile.mkdtemp(prefix="sq_bench_")
         os.environ["SHUIQUAN_VAR_DIR"] = tmp
         os.environ.pop("DATABASE_URL", None)
     else:
-        os.environ["DATABASE_URL"] = pg_url()
+        os.environ["DATABASE_URL"] = pg_url(suffix)
         os.environ.setdefault("SHUIQUAN_VAR_DIR", tempfile.mkdtemp(prefix="sq_bench_"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shuiquan.settings")
     os.environ.setdefault("SHUIQUAN_LOG_LEVEL", "WARNING")
