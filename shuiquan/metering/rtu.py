@@ -10,7 +10,8 @@ the protocol's acknowledgement, so an RTU retransmits whatever was not stored (a
 frame stores nothing twice).
 
 A frame whose checksum fails, or that breaks the standard's layout, or comes from an unregistered
-station, is logged and kept in ``RejectedFrame`` (never stored as readings) and not acknowledged.
+station, or is one packet of a multi-packet report (SL 651 M3 / SZY206 DIV, not reassembled), is
+logged and kept in ``RejectedFrame`` (never stored as readings) and not acknowledged.
 Bytes that start no frame are skipped up to the next start byte and logged the same way.
 
 Element mapping (docs/metering.md):
@@ -361,6 +362,12 @@ class Connection:
             return
         if protocol != SZY206 and not frame.upstream or protocol == SZY206 and not frame.control.upstream:
             await self.reject(data, "not_upstream", "不是上行报文 / not an upstream frame", protocol)
+            return
+        if protocol != SZY206 and frame.packet is not None or protocol == SZY206 and frame.control.div:
+            # Multi-packet reports (SL 651 M3 / SZY206 DIV) are not reassembled: refusing them (no
+            # acknowledgement) is better than acknowledging data that was not stored.
+            await self.reject(data, "multipacket_unsupported", "多包报文暂不支持（未确认，终端将重发） / multi-packet frames are not supported",
+                              protocol)
             return
         refs = station_refs(protocol, frame)
         device, mapping = await self.db(self.server.store.device_for, refs)

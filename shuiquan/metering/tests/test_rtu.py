@@ -166,6 +166,11 @@ def test_corrupted_frames_garbage_and_unknown_stations_are_rejected_logged_and_n
     exchange(rtu_server.port, [stranger], 0)
     wait_for(lambda: RejectedFrame.objects.filter(code="unknown_station").exists())
     assert RejectedFrame.objects.get(code="unknown_station").station_address == "0099999999"
+    # one packet of a multi-packet (M3, SYN) report: not reassembled, so refused rather than acknowledged
+    packet = sl651.encode_frame(function_code=0x36, station_address=sl.station_address, body=bytes(range(16)),
+                                start_char=sl651.SYN, packet=(2, 1), end_char=sl651.ETB)
+    exchange(rtu_server.port, [packet], 0)
+    wait_for(lambda: RejectedFrame.objects.filter(code="multipacket_unsupported").exists())
 
 
 def test_szy206_terminal_report_is_stored_and_confirmed(rtu_server, devices):
