@@ -70,7 +70,8 @@ def test_ledger_pages_right_detail_entry_detail_and_xlsx(page, city_admin, users
     right = WaterRight.objects.get(kind="regional", holder_region__code="411325")
     html = page(city_admin).get(f"/ledger/rights/{right.pk}/").content.decode()
     assert "140,110,000" in html and "逐年余额" in html and "下级用水权" in html and "2030" in html
-    entry = JournalEntry.objects.filter(postings__right=right).first()
+    # An entry that touches 内乡县's right and no right of 唐河县 (so 唐河's officer must not see it).
+    entry = JournalEntry.objects.filter(postings__right=right).exclude(postings__right__region__code="411328").first()
     html = page(city_admin).get(f"/ledger/entries/{entry.pk}/").content.decode()
     assert "各年度过账之和为0" in html
     assert page(users["neixiang_officer"]).get(f"/ledger/rights/{right.pk}/").status_code == 200
