@@ -49,6 +49,7 @@ from shuiquan.ledger.models import Posting, WaterRight
 from shuiquan.registry.choices import COUNTY_LEVEL, RegionKind, StatisticKind, WaterUse
 from shuiquan.registry.models import DualControlTarget, Indicator, NonConventionalMinimum, Region, WaterUseStatistic
 
+from . import metered
 from .choices import Status
 from .models import AssessmentFigures
 
@@ -204,15 +205,6 @@ class RegionYear:
         }
 
 
-def metered_region_use(region: Region, year: int) -> int | None:
-    """Metered use of ``region``'s permits in ``year`` (m³), or None without metering data — read
-    through the same wiring point trading uses (``trading.impact.metered_region_use``, which asks
-    the metering capability's ``region_year_use``)."""
-    from shuiquan.trading.impact import metered_region_use as metered
-
-    return metered(region, year)
-
-
 class Book:
     """Everything the assessment reads, loaded once (a handful of queries for any number of
     regions and years), then assessed from memory."""
@@ -241,7 +233,7 @@ class Book:
             if r.holder_region_id:
                 (self.regional_rights if r.kind == RightKind.REGIONAL else self.groundwater_rights)[r.holder_region_id].append(r)
         self.groundwater_indicators = self._groundwater_indicators()
-        self._metered: dict[tuple[int, int], int | None] = {}
+        self._metered: dict[int, metered.MeteredYear] = {}
         self._postings: dict[int, dict[int, list]] | None = None
         self._entry_meta: dict[int, dict] = {}
 
@@ -266,16 +258,30 @@ class Book:
 
     # --- use ------------------------------------------------------------------------------
 
+    def metered(self, year: int) -> metered.MeteredYear:
+        if year not in self._metered:
+            self._metered[year] = metered.load(year)
+        return self._metered[year]
+
+    def _metered_sum(self, region: Region, year: int, fn) -> int | None:
+        ids = self.members(region)
+        data = self.metered(year)
+        values = [v for v in (fn(data, rid) for rid in ids) if v is not None]
+        return sum(values) if values else None
+
     def metered_use(self, region: Region, year: int) -> int | None:
-        """Metered use; for the city, the sum over its counties (None if none has data)."""
-        key = (region.pk, year)
-        if key not in self._metered:
-            if region.kind == RegionKind.CITY:
-                values = [v for v in (self.metered_use(c, year) for c in self.counties) if v is not None]
-                self._metered[key] = sum(values) if values else None
-            else:
-                self._metered[key] = metered_region_use(region, year)
-        return self._metered[key]
+        """Metered use of the region's devices (the city: all its regions), None without data."""
+        return self._metered_sum(region, year, lambda data, rid: data.region(rid))
+
+    def metered_source(self, region: Region, year: int, kind: str) -> int | None:
+        return self._metered_sum(region, year, lambda data, rid: data.source(rid, kind))
+
+    def metered_uses(self, region: Region, year: int) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for rid in self.members(region):
+            for use, v in self.metered(year).uses(rid).items():
+                out[use] += v
+        return dict(out)
 
     def reported_use(self, region: Region, year: int) -> tuple[int | None, str]:
         row = self.stats.get((region.pk, year, "", StatisticKind.ROW))
@@ -310,6 +316,11 @@ class Book:
                     out[use] = int(ind.value * 100_000_000) if ind.unit == "100m_m3" else int(ind.value)
             if out:
                 return out, _("种子文件§1.1.2")
+        uses = {u: v for u, v in self.metered_uses(region, year).items() if u in SECTORS or u == WaterUse.URBAN_ENVIRONMENT}
+        if uses:
+            if WaterUse.URBAN_ENVIRONMENT in uses:
+                uses[WaterUse.ECOLOGICAL] = uses.get(WaterUse.ECOLOGICAL, 0) + uses.pop(WaterUse.URBAN_ENVIRONMENT)
+            return uses, _("计量监测（按取水许可用途）")
         return {}, ""
 
     # --- caps and targets ---------------------------------------------------------------------
@@ -475,6 +486,9 @@ class Book:
         fig = self.figures.get((region.pk, year))
         if fig and fig.nonconventional_use_m3 is not None:
             return fig.nonconventional_use_m3, _("市水利局录入")
+        value = self.metered_source(region, year, "nonconventional")
+        if value is not None:
+            return value, _("计量监测（非常规水源）")
         if region.kind == RegionKind.CITY:
             ind = self.indicators.get(("supply_other", region.pk, year))
             if ind is not None:
@@ -485,6 +499,9 @@ class Book:
         fig = self.figures.get((region.pk, year))
         if fig and fig.groundwater_withdrawal_m3 is not None:
             return fig.groundwater_withdrawal_m3, _("市水利局录入")
+        value = self.metered_source(region, year, "groundwater")
+        if value is not None:
+            return value, _("计量监测（地下水取水口）")
         if region.kind == RegionKind.CITY:
             for key in ("groundwater_withdrawal", "supply_groundwater"):
                 ind = self.indicators.get((key, region.pk, year))

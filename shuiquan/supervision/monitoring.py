@@ -9,8 +9,8 @@ trade whose term covers the year, the parties' metered use against their rights 
   the bought water yet (amber: idle purchase, watch for speculation).
 - A party without metering data → amber (M2: both intakes need online metering).
 
-Metered use is read through ``trading.impact.metered_use`` (the metering capability's
-``permit_year_use``); regional and irrigation trades are shown with their regions' metered use.
+Metered use comes from the metering capability (``supervision.metered``: ``metering.usage``);
+regional and irrigation trades are shown with their regions' metered use.
 """
 
 from __future__ import annotations
@@ -64,23 +64,23 @@ def _limit(right_m3: int, tolerance: Decimal) -> Decimal:
 
 
 def monitor_trade(trade, year: int, tolerance: Decimal | None = None) -> Monitored:
-    from shuiquan.trading import impact
+    from . import metered
 
     tolerance = Decimal(config.get("supervision.monitoring_tolerance_pct")) if tolerance is None else tolerance
     out = Monitored(trade, year, Side(trade.seller_name, trade.seller_permit, None, None), Side(trade.buyer_name, trade.buyer_permit, None, None))
     if trade.trade_type != "permit":
         for side, region in ((out.seller, trade.seller_region), (out.buyer, trade.buyer_region)):
-            side.used_m3 = impact.metered_region_use(region, year) if region is not None else None
+            side.used_m3 = metered.region_use(region, year) if region is not None else None
             side.note = f"{region}计量用水量" if region is not None else ""
         out.flags.append("区域、灌溉交易按行政区计量数据监管，详见双控考核")
         return out
     seller_right, buyer_right = trade.seller_right, trade.buyer_right
     s, b = out.seller, out.buyer
     s.right_m3 = ledger.balance(seller_right, year)
-    s.used_m3 = impact.metered_use(trade.seller_permit, year)
+    s.used_m3 = metered.permit_use(trade.seller_permit, year)
     if buyer_right is not None:
         b.right_m3 = ledger.balance(buyer_right, year)
-    b.used_m3 = impact.metered_use(trade.buyer_permit, year)
+    b.used_m3 = metered.permit_use(trade.buyer_permit, year)
     for side, who in ((s, "转让方"), (b, "受让方")):
         if side.used_m3 is None:
             side.status, side.note = Status.AMBER, "无计量数据（M2）"

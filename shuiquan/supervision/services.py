@@ -527,13 +527,15 @@ def record_inspection(*, actor, trade, inspected_on, inspectors: str, location: 
 def evaluation_facts(trade) -> dict:
     """What the platform measured about a performed trade, frozen into its evaluation."""
     from shuiquan.finance import funds
-    from shuiquan.trading import impact, market
+    from shuiquan.trading import market
+
+    from . import metered
 
     years = [y for y in trade.years() if y <= timezone.localdate().year]
     use = {}
     for side in ("seller", "buyer"):
         permit = getattr(trade, f"{side}_permit")
-        use[side] = {str(y): impact.metered_use(permit, y) for y in years} if permit is not None else {}
+        use[side] = {str(y): metered.permit_use(permit, y) for y in years} if permit is not None else {}
     median = market.price_series().get(trade.trade_type, {}).get("median")
     issues = funds.reconcile(trade) if trade.payments.exists() or trade.mode == "order_book" else ["无资金记录"]
     return {"trade": trade.number, "volume_m3": trade.volume_m3, "years": trade.years(), "unit_price": _plain(trade.unit_price),
