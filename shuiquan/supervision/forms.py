@@ -65,3 +65,73 @@ class ComplaintActionForm(forms.Form):
     resolution = forms.CharField(label=_("处理结果"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000)
     public_reply = forms.CharField(label=_("公开答复（投诉人凭查询码可见，不得包含个人信息）"), widget=forms.Textarea(attrs={"rows": 3}),
                                    required=False, max_length=2000)
+
+
+class EnforcementForm(forms.Form):
+    from shuiquan.trading.choices import RestrictionGround, RestrictionKind
+
+    party_kind = forms.ChoiceField(label=_("对象类型"), choices=[("region", _("行政区")), ("water_user", _("取用水户")), ("association", _("农民用水者协会"))])
+    region = forms.ModelChoiceField(label=_("行政区"), queryset=Region.objects.none(), required=False)
+    water_user = forms.ModelChoiceField(label=_("取用水户"), queryset=None, required=False)
+    association = forms.ModelChoiceField(label=_("农民用水者协会"), queryset=None, required=False)
+    ground = forms.ChoiceField(label=_("原因类别"), choices=RestrictionGround.choices)
+    kind = forms.ChoiceField(label=_("措施"), choices=RestrictionKind.choices)
+    cut_pct = forms.DecimalField(label=_("核减比例（%）"), required=False, max_digits=5, decimal_places=2)
+    assessment_year = forms.IntegerField(label=_("考核年度"), required=False, min_value=2000, max_value=2100)
+    reason = forms.CharField(label=_("事由（交易方可见）"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+    finding = forms.CharField(label=_("考核结论"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000)
+
+    def __init__(self, *args, **kwargs):
+        from shuiquan.registry.models import Association, WaterUser
+
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = assessed_regions().exclude(kind="city")
+        self.fields["water_user"].queryset = WaterUser.objects.order_by("region__sort_order", "name")
+        self.fields["association"].queryset = Association.objects.order_by("district__name", "name")
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("party_kind")
+        if kind and not data.get(kind):
+            self.add_error(kind, _("请选择对象"))
+        return data
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(label=_("解除理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+    evidence = forms.CharField(label=_("整改达标情况"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000)
+
+
+class InspectionForm(forms.Form):
+    from .choices import InspectionConclusion
+
+    inspected_on = forms.DateField(label=_("检查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    inspectors = forms.CharField(label=_("检查人员"), max_length=200)
+    location = forms.CharField(label=_("检查地点"), max_length=200)
+    saving_measures_ok = forms.NullBooleanField(label=_("节水措施真实有效"), widget=forms.Select(choices=[("unknown", "—"), ("true", _("是")), ("false", _("否"))]))
+    saving_measures_note = forms.CharField(label=_("节水措施检查情况"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    metering_ok = forms.NullBooleanField(label=_("计量设施安装并有效"), widget=forms.Select(choices=[("unknown", "—"), ("true", _("是")), ("false", _("否"))]))
+    metering_note = forms.CharField(label=_("计量设施检查情况"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    third_party_note = forms.CharField(label=_("对公共利益和利害关系人的影响及补偿"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    conclusion = forms.ChoiceField(label=_("检查结论"), choices=InspectionConclusion.choices)
+    file = forms.FileField(label=_("现场照片或文件（PDF、PNG、JPEG）"), required=False)
+
+
+class EvaluationForm(forms.Form):
+    from .choices import Rating
+
+    evaluated_on = forms.DateField(label=_("评估日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    evaluators = forms.CharField(label=_("评估人员/机构"), max_length=200)
+    volume_truthful = forms.BooleanField(label=_("交易水量真实"), required=False)
+    procedure_compliant = forms.BooleanField(label=_("交易程序规范"), required=False)
+    price_reasonable = forms.BooleanField(label=_("交易价格合理"), required=False)
+    funds_safe = forms.BooleanField(label=_("交易资金安全"), required=False)
+    third_party_impact = forms.CharField(label=_("对第三方和公共利益的影响"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    water_use_effect = forms.CharField(label=_("用水效率与节水效果"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    rating = forms.ChoiceField(label=_("总体评价"), choices=Rating.choices)
+    recommendations = forms.CharField(label=_("意见和建议"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    finalize = forms.BooleanField(label=_("直接定稿"), required=False)
+
+
+class AttachForm(forms.Form):
+    file = forms.FileField(label=_("附件（PDF、PNG、JPEG）"))

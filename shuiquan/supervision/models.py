@@ -370,6 +370,8 @@ class NationalExportItem(models.Model):
     export = models.ForeignKey(NationalExport, on_delete=models.CASCADE, related_name="items")
     record_type = models.CharField(_("记录类型"), max_length=20)
     record_id = models.CharField(_("本地编号"), max_length=60)
+    number = models.CharField(_("编号"), max_length=60, blank=True)
+    payload_sha256 = models.CharField(_("记录摘要"), max_length=64)
     status = models.CharField(_("状态"), max_length=20, choices=ExportStatus.choices, default=ExportStatus.PENDING)
     national_id = models.CharField(_("国家系统编号"), max_length=80, blank=True)
     message = models.CharField(_("回执说明"), max_length=500, blank=True)
@@ -380,6 +382,7 @@ class NationalExportItem(models.Model):
         verbose_name = _("报送记录")
         verbose_name_plural = verbose_name
         constraints = [models.UniqueConstraint(fields=["export", "record_type", "record_id"], name="supervision_exportitem_unique")]
+        indexes = [models.Index(fields=["record_type", "record_id"], name="supervision_exportitem_rec_idx")]
 
     def __str__(self):
         return f"{self.export_id} {self.record_type}:{self.record_id}"

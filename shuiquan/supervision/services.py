@@ -443,7 +443,7 @@ def enforcement_candidates(year: int) -> list[dict]:
 
 
 @transaction.atomic
-def attach(*, actor, obj, upload, kind: str = ""):
+def attach(*, actor, obj, upload):
     """Keep a checked file (size limit, type by extension and content) with a supervision record."""
     from django.contrib.contenttypes.models import ContentType
 
@@ -459,7 +459,7 @@ def attach(*, actor, obj, upload, kind: str = ""):
         digest.update(chunk)
     upload.seek(0)
     att = Attachment.objects.create(content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk), file=upload,
-                                    name=(getattr(upload, "name", "") or "attachment")[:200], kind=kind or file_kind, size=upload.size,
+                                    name=(getattr(upload, "name", "") or "attachment")[:200], kind=file_kind, size=upload.size,
                                     sha256=digest.hexdigest(), uploaded_by=actor)
     audit.record(actor=actor, action="attach", obj=obj, after={"attachment": att.pk, "name": att.name, "sha256": att.sha256})
     return att

@@ -237,3 +237,263 @@ def index(request):
 
 
 __all__ = ["ComplaintStatus"]
+
+
+# ---------------------------------------------------------------------------------------------
+# S6 enforcement
+# ---------------------------------------------------------------------------------------------
+
+from shuiquan.core.scoping import can  # noqa: E402
+
+from . import monitoring  # noqa: E402
+from .forms import AttachForm, EnforcementForm, EvaluationForm, InspectionForm, LiftForm  # noqa: E402
+from .models import Enforcement, SiteInspection, TradeEvaluation  # noqa: E402
+
+
+@login_required
+def enforcement_list(request):
+    rows = Enforcement.objects.select_related("restriction__region", "restriction__water_user", "restriction__association", "decided_by")
+    book = assessment.Book()
+    year = _year(request, default_year(book))
+    candidates = services.enforcement_candidates(year) if is_city(request.user) else []
+    return render(request, "supervision/enforcement_list.html", {"title": _("交易约束（S6）"), "rows": rows[:300], "is_city": is_city(request.user),
+                                                                 "candidates": candidates, "year": year})
+
+
+@login_required
+def enforcement_new(request):
+    if not is_city(request.user):
+        return render_forbidden(request, Forbidden(message=_("交易约束由市水利局决定")))
+    initial = {"party_kind": "region", "region": request.GET.get("region"), "assessment_year": request.GET.get("year"),
+               "ground": request.GET.get("ground", "strict_assessment"), "kind": "halt"}
+    form = EnforcementForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        party = {d["party_kind"]: d[d["party_kind"]]}
+        try:
+            row = services.impose_enforcement(actor=request.user, ground=d["ground"], kind=d["kind"], reason=d["reason"],
+                                              cut_pct=d["cut_pct"], assessment_year=d["assessment_year"], finding=d["finding"], **party)
+        except DomainError as exc:
+            apply_domain_error(form, exc, request.LANGUAGE_CODE)
+        else:
+            messages.success(request, _("已作出交易约束决定 %(n)s") % {"n": row.number})
+            return redirect(row.get_absolute_url())
+    return render(request, "supervision/form.html", {"title": _("作出交易约束决定（S6）"), "form": form,
+                                                     "intro": _("转让方地下水压采未达标，或交易方最严格水资源管理制度考核不合格的，核减交易水量或责令停止交易，直至达标、考核合格（§7.5.5）。交易规则引擎据此拒绝或核减交易，并显示事由。")},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def enforcement_detail(request, pk):
+    row = get_object_or_404(Enforcement.objects.select_related("restriction", "decided_by"), pk=pk)
+    form = LiftForm(request.POST or None)
+    if request.method == "POST":
+        if not is_city(request.user):
+            return render_forbidden(request, Forbidden(message=_("交易约束由市水利局解除")))
+        if form.is_valid():
+            try:
+                services.lift_enforcement(row, actor=request.user, reason=form.cleaned_data["reason"], evidence=form.cleaned_data["evidence"])
+            except DomainError as exc:
+                apply_domain_error(form, exc, request.LANGUAGE_CODE)
+            else:
+                messages.success(request, _("已解除"))
+                return redirect(row.get_absolute_url())
+    return render(request, "supervision/enforcement_detail.html", {"title": str(row), "e": row, "r": row.restriction, "form": form,
+                                                                   "can_lift": is_city(request.user) and row.restriction.is_active,
+                                                                   "audit_events": audit_trail(row)[:20]},
+                  status=400 if form.errors else 200)
+
+
+# ---------------------------------------------------------------------------------------------
+# S3 inspections, post-trade evaluations, monitoring
+# ---------------------------------------------------------------------------------------------
+
+
+def _trade(request, pk):
+    from shuiquan.trading.services import trade_for_actor
+
+    try:
+        return trade_for_actor(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def inspection_list(request):
+    rows = SiteInspection.objects.restrict(request.user).select_related("trade", "recorded_by")
+    return render(request, "supervision/inspection_list.html", {"title": _("现场核查（S3）"), "rows": rows[:300]})
+
+
+@login_required
+def inspection_new(request, trade_pk):
+    trade = _trade(request, trade_pk)
+    form = InspectionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        upload = d.pop("file")
+        try:
+            from django.db import transaction
+
+            with transaction.atomic():
+                row = services.record_inspection(actor=request.user, trade=trade, **d)
+                if upload:
+                    services.attach(actor=request.user, obj=row, upload=upload)
+        except DomainError as exc:
+            apply_domain_error(form, exc, request.LANGUAGE_CODE)
+        else:
+            messages.success(request, _("已记录现场核查"))
+            return redirect(row.get_absolute_url())
+    return render(request, "supervision/form.html", {"title": _("现场核查：%(n)s") % {"n": trade.number}, "form": form,
+                                                     "intro": _("S3：对节水措施、计量设施的真实性和有效性进行现场检查（§7.5.3）。"),
+                                                     "cancel_url": trade.get_absolute_url()}, status=400 if form.errors else 200)
+
+
+@login_required
+def inspection_detail(request, pk):
+    try:
+        row = get_scoped(SiteInspection.objects.select_related("trade", "recorded_by"), request.user, pk, VIEW)
+    except NotFound:
+        raise Http404 from None
+    form = AttachForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attach(actor=request.user, obj=row, upload=form.cleaned_data["file"])
+        except DomainError as exc:
+            apply_domain_error(form, exc, request.LANGUAGE_CODE)
+        else:
+            messages.success(request, _("已上传"))
+            return redirect(row.get_absolute_url())
+    from shuiquan.core.scoping import CHANGE
+
+    return render(request, "supervision/inspection_detail.html", {"title": str(row), "i": row, "form": form,
+                                                                  "files": services.attachments(row), "can_attach": can(request.user, row, CHANGE),
+                                                                  "audit_events": audit_trail(row)[:20]},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def evaluation_list(request):
+    rows = TradeEvaluation.objects.restrict(request.user).select_related("trade", "recorded_by")
+    return render(request, "supervision/evaluation_list.html", {"title": _("交易后评估"), "rows": rows[:300]})
+
+
+@login_required
+def evaluation_new(request, trade_pk):
+    trade = _trade(request, trade_pk)
+    form = EvaluationForm(request.POST or None, initial={"evaluated_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            row = services.record_evaluation(actor=request.user, trade=trade, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc, request.LANGUAGE_CODE)
+        else:
+            messages.success(request, _("已记录交易后评估"))
+            return redirect(row.get_absolute_url())
+    return render(request, "supervision/form.html", {"title": _("交易后评估：%(n)s") % {"n": trade.number}, "form": form,
+                                                     "intro": _("重点评估交易水量的真实性、交易程序的规范性、交易价格的合理性、交易资金的安全性（§7.5.4）。平台的计量、资金对账和市场价格数据将随评估保存。"),
+                                                     "cancel_url": trade.get_absolute_url()}, status=400 if form.errors else 200)
+
+
+@login_required
+def evaluation_detail(request, pk):
+    try:
+        row = get_scoped(TradeEvaluation.objects.select_related("trade", "recorded_by"), request.user, pk, VIEW)
+    except NotFound:
+        raise Http404 from None
+    if request.method == "POST":
+        try:
+            services.finalize_evaluation(row, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.localized(request.LANGUAGE_CODE))
+        else:
+            messages.success(request, _("已定稿"))
+        return redirect(row.get_absolute_url())
+    from shuiquan.core.scoping import CHANGE
+
+    return render(request, "supervision/evaluation_detail.html", {"title": str(row), "ev": row, "can_finalize": row.status == "draft" and can(request.user, row, CHANGE),
+                                                                  "audit_events": audit_trail(row)[:20]})
+
+
+@login_required
+def monitoring_view(request):
+    from shuiquan.trading.services import visible_trades
+
+    year = _year(request, timezone.localdate().year)
+    qs = monitoring.in_performance(year).filter(pk__in=visible_trades(request.user).values("pk"))
+    rows = monitoring.monitor(year, qs)
+    return render(request, "supervision/monitoring.html", {"title": _("交易履约动态监管"), "rows": rows, "year": year})
+
+
+# ---------------------------------------------------------------------------------------------
+# National water-rights trading system interface
+# ---------------------------------------------------------------------------------------------
+
+import json  # noqa: E402
+
+from django.http import HttpResponse, JsonResponse  # noqa: E402
+
+from . import national  # noqa: E402
+from .models import NationalExport  # noqa: E402
+
+
+@login_required
+def national_list(request):
+    if not (is_city(request.user) or request.user.role == Role.AUDITOR):
+        return render_forbidden(request, Forbidden(message=_("国家系统数据报送由市水利局办理")))
+    if request.method == "POST":
+        try:
+            row = national.export(actor=request.user, only_changes=request.POST.get("all") != "1")
+        except DomainError as exc:
+            messages.error(request, exc.localized(request.LANGUAGE_CODE))
+            return redirect("supervision:national_list")
+        messages.success(request, _("已生成报送批次 %(b)s") % {"b": row.batch_id})
+        return redirect(row.get_absolute_url())
+    rows = NationalExport.objects.select_related("created_by").defer("payload")[:100]
+    return render(request, "supervision/national_list.html", {"title": _("国家水权交易系统数据报送"), "rows": rows, "version": national.SCHEMA_VERSION,
+                                                              "is_city": is_city(request.user)})
+
+
+@login_required
+def national_detail(request, pk):
+    if not (is_city(request.user) or request.user.role == Role.AUDITOR):
+        return render_forbidden(request, Forbidden(message=_("国家系统数据报送由市水利局办理")))
+    row = get_object_or_404(NationalExport, pk=pk)
+    if request.GET.get("download") == "json":
+        response = HttpResponse(json.dumps(row.payload, ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{row.batch_id}.json"'
+        return response
+    error = None
+    if request.method == "POST" and is_city(request.user):
+        raw = request.FILES.get("file")
+        text = raw.read(5 * 1024 * 1024 + 1).decode("utf-8", errors="replace") if raw else request.POST.get("text", "")
+        try:
+            if len(text) > 5 * 1024 * 1024:
+                raise national.ValidationFailed("too_large", "回执文件过大（上限5MB）", "Acknowledgement too large (5 MB)")
+            try:
+                document = json.loads(text)
+            except ValueError:
+                raise national.ValidationFailed("bad_json", "回执不是有效的JSON", "The acknowledgement is not valid JSON") from None
+            if isinstance(document, dict) and document.get("batch_id") not in (None, row.batch_id):
+                raise national.ValidationFailed("other_batch", "回执属于另一批次", "The acknowledgement is for another batch")
+            ack, created = national.import_acknowledgement(document, actor=request.user)
+        except DomainError as exc:
+            error = exc.localized(request.LANGUAGE_CODE)
+        else:
+            messages.success(request, (_("已导入回执 %(a)s：接收 %(ok)s，退回 %(no)s") if created else _("回执 %(a)s 已导入过，未作改动"))
+                             % {"a": ack.ack_id, "ok": ack.accepted, "no": ack.rejected})
+            return redirect(row.get_absolute_url())
+    items = row.items.all()
+    status = request.GET.get("status", "")
+    if status:
+        items = items.filter(status=status)
+    return render(request, "supervision/national_detail.html", {"title": row.batch_id, "x": row, "items": items[:1000], "error": error,
+                                                                "acks": row.acknowledgements.all(), "is_city": is_city(request.user),
+                                                                "status": status},
+                  status=400 if error else 200)
+
+
+@login_required
+def national_schema(request, kind="export"):
+    if kind not in ("export", "ack"):
+        raise Http404
+    return JsonResponse(national.schema(kind), json_dumps_params={"ensure_ascii": False, "indent": 1})

@@ -124,3 +124,159 @@ class ComplaintViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     def dismiss(self, request, pk=None):
         return self._act(request, "dismiss")
 
+
+
+# --- S6 enforcement, S3 inspections, evaluations, monitoring, national interface ------------------
+
+from rest_framework.parsers import JSONParser, MultiPartParser  # noqa: E402
+
+from shuiquan.core.errors import Forbidden  # noqa: E402
+from shuiquan.core.roles import Role  # noqa: E402
+from shuiquan.trading.services import trade_for_actor, visible_trades  # noqa: E402
+
+from .. import monitoring, national  # noqa: E402
+from ..models import Enforcement, NationalExport, SiteInspection, TradeEvaluation  # noqa: E402
+
+
+class EnforcementViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """S6 decisions: halts and cuts with their assessment finding (they drive trading's restrictions)."""
+
+    queryset = Enforcement.objects.select_related("restriction__region", "restriction__water_user", "restriction__association")
+    serializer_class = s.EnforcementSerializer
+
+    @extend_schema(request=s.EnforcementCreateSerializer, responses={201: s.EnforcementSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.EnforcementCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        party = {k: v.pop(k) for k in ("region", "water_user", "association") if v.get(k) is not None}
+        for k in ("region", "water_user", "association"):
+            v.pop(k, None)
+        row = services.impose_enforcement(actor=request.user, **v, **party)
+        return Response(s.EnforcementSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.LiftSerializer, responses=s.EnforcementSerializer)
+    @action(detail=True, methods=["post"])
+    def lift(self, request, pk=None):
+        row = self.get_object()
+        body = s.LiftSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.lift_enforcement(row, actor=request.user, **body.validated_data)
+        return Response(s.EnforcementSerializer(Enforcement.objects.get(pk=row.pk)).data)
+
+
+class InspectionViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """S3 on-site verification records, with attachments (POST .../attachments/, multipart ``file``)."""
+
+    queryset = SiteInspection.objects.select_related("trade")
+    serializer_class = s.InspectionSerializer
+    filterset_fields = ["trade", "conclusion"]
+
+    @extend_schema(request=s.InspectionCreateSerializer, responses={201: s.InspectionSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.InspectionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        trade = trade_for_actor(request.user, v.pop("trade"))
+        row = services.record_inspection(actor=request.user, trade=trade, **v)
+        return Response(s.InspectionSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": s.AttachmentUploadSerializer}, responses={201: s.InspectionSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        row = self.get_object()
+        data = s.AttachmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.attach(actor=request.user, obj=row, upload=data.validated_data["file"])
+        return Response(s.InspectionSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class EvaluationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Post-trade evaluations (交易后评估) of registered or expired trades."""
+
+    queryset = TradeEvaluation.objects.select_related("trade")
+    serializer_class = s.EvaluationSerializer
+    filterset_fields = ["trade", "status", "rating"]
+
+    @extend_schema(request=s.EvaluationCreateSerializer, responses={201: s.EvaluationSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.EvaluationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        trade = trade_for_actor(request.user, v.pop("trade"))
+        row = services.record_evaluation(actor=request.user, trade=trade, **v)
+        return Response(s.EvaluationSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.EvaluationSerializer)
+    @action(detail=True, methods=["post"])
+    def finalize(self, request, pk=None):
+        row = services.finalize_evaluation(self.get_object(), actor=request.user)
+        return Response(s.EvaluationSerializer(row).data)
+
+
+class MonitoringView(APIView):
+    """Dynamic monitoring of trades in performance for a year (metered use against post-trade rights)."""
+
+    @extend_schema(parameters=[OpenApiParameter("year", int)], responses=s.MonitoringSerializer(many=True))
+    def get(self, request):
+        q = s.YearQuerySerializer(data=request.query_params)
+        q.is_valid(raise_exception=True)
+        from django.utils import timezone
+
+        year = q.validated_data.get("year") or timezone.localdate().year
+        qs = monitoring.in_performance(year).filter(pk__in=visible_trades(request.user).values("pk"))
+        return Response([m.as_dict() for m in monitoring.monitor(year, qs)])
+
+
+def _national_reader(user):
+    if not (user.is_superuser or user.role in (Role.CITY_ADMIN, Role.AUDITOR)):
+        raise Forbidden(code="role_required", message="国家系统数据报送由市水利局办理", message_en="Only the city bureau handles national exports")
+
+
+class NationalExportViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Export batches for the national water-rights trading system (format ``SCHEMA_VERSION``).
+    POST creates a batch (only new, changed or rejected records unless ``all``); ``download/`` returns
+    the JSON document itself."""
+
+    queryset = NationalExport.objects.defer("payload")
+    serializer_class = s.NationalExportSerializer
+
+    def get_serializer_class(self):
+        return s.NationalExportDetailSerializer if self.action == "retrieve" else s.NationalExportSerializer
+
+    @extend_schema(request=s.NationalExportCreateSerializer, responses={201: s.NationalExportSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.NationalExportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = national.export(actor=request.user, only_changes=not data.validated_data["all"])
+        return Response(s.NationalExportSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/json"): dict})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        row = NationalExport.objects.get(pk=self.get_object().pk)
+        return Response(row.payload)
+
+
+class NationalAckView(APIView):
+    """Import the national system's acknowledgement (format ``national-ack``); idempotent by ``ack_id``."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=dict, responses={200: s.AckResultSerializer, 201: s.AckResultSerializer})
+    def post(self, request):
+        ack, created = national.import_acknowledgement(request.data, actor=request.user)
+        body = {"ack_id": ack.ack_id, "batch_id": ack.export.batch_id, "accepted": ack.accepted, "rejected": ack.rejected, "created": created}
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class NationalSchemaView(APIView):
+    """The JSON Schemas (draft 2020-12) of the export and the acknowledgement, current version."""
+
+    @extend_schema(parameters=[OpenApiParameter("kind", str, enum=["export", "ack"])], responses={(200, "application/json"): dict})
+    def get(self, request):
+        kind = request.query_params.get("kind", "export")
+        if kind not in ("export", "ack"):
+            raise NotFound()
+        return Response(national.schema(kind))
+
