@@ -1,4 +1,7 @@
-"""Demo banks (and their officers) for pledges; demo pledges where allocated rights exist."""
+"""Demo finance records (演示数据), through the services: banks (and their officer), a registered
+pledge where allocated rights exist, a fee-collection-right transfer, and the F2 distribution of
+the demo SNWD sale's non-tax revenue (the trade funds themselves are posted as the trading demo
+records its payments)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -33,7 +36,39 @@ def load(size: str = "full") -> dict:
     services.confirm_by_bank(pledge, actor=officer, bank_reference="DEMO-ZY-2026-0001")
     services.register_pledge(pledge, actor=county)
     counts["pledges"] = 1
+    counts.update(_fee_right(county, bank))
+    counts.update(_distribute_snwd())
     return counts
 
 
-__all__ = ["load", "dt"]
+def _fee_right(county, bank) -> dict:
+    """A reservoir management unit's water-supply fee-collection right transferred for financing (演示数据)."""
+    from shuiquan.registry.models import Reservoir, WaterUser
+
+    grantor = WaterUser.objects.filter(region=county.region, kind__in=["public_supply", "irrigation_unit"]).order_by("pk").first()
+    if grantor is None:
+        return {}
+    reservoir = Reservoir.objects.filter(region=county.region).order_by("pk").first()
+    services.register_fee_right_transfer(actor=county, grantor=grantor, project=f"{reservoir or grantor}供水工程", reservoir=reservoir,
+                                         transferee="南阳某商业银行（演示）", bank=bank, amount=Decimal("5000000.00"),
+                                         start_date=dt.date(2026, 1, 1), end_date=dt.date(2030, 12, 31),
+                                         purpose="灌区节水改造融资（演示数据）", is_demo=True)
+    return {"fee_right_transfers": 1}
+
+
+def _distribute_snwd() -> dict:
+    """F2: the finance bureau distributes the demo SNWD sale's non-tax revenue."""
+    from . import funds
+    from .models import FundLine
+
+    officer = User.objects.filter(username="finance_officer").first()
+    lines = FundLine.objects.filter(account__code="treasury:snwd_non_tax", amount__gt=0).select_related("entry__trade")
+    done = 0
+    for trade in {line.entry.trade for line in lines if line.entry.trade_id}:
+        if officer and funds.snwd_revenue(trade) > 0:
+            funds.distribute_snwd_revenue(trade, actor=officer, note="演示数据")
+            done += 1
+    return {"snwd_distributions": done}
+
+
+__all__ = ["load"]
