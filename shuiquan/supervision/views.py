@@ -318,8 +318,25 @@ def _trade(request, pk):
         raise Http404 from None
 
 
+def _trade_by_number(request, target: str):
+    """A "start a record for trade <number>" box on the list pages: redirect to the form."""
+    from shuiquan.trading.services import visible_trades
+
+    number = request.GET.get("trade", "").strip()
+    if not number:
+        return None
+    trade = visible_trades(request.user).filter(number=number).first()
+    if trade is None:
+        messages.error(request, _("未找到交易 %(n)s") % {"n": number})
+        return None
+    return redirect(target, trade_pk=trade.pk)
+
+
 @login_required
 def inspection_list(request):
+    found = _trade_by_number(request, "supervision:inspection_new")
+    if found:
+        return found
     rows = SiteInspection.objects.restrict(request.user).select_related("trade", "recorded_by")
     return render(request, "supervision/inspection_list.html", {"title": _("现场核查（S3）"), "rows": rows[:300]})
 
@@ -373,6 +390,9 @@ def inspection_detail(request, pk):
 
 @login_required
 def evaluation_list(request):
+    found = _trade_by_number(request, "supervision:evaluation_new")
+    if found:
+        return found
     rows = TradeEvaluation.objects.restrict(request.user).select_related("trade", "recorded_by")
     return render(request, "supervision/evaluation_list.html", {"title": _("交易后评估"), "rows": rows[:300]})
 
