@@ -53,6 +53,11 @@ def overview(request):
         return redirect("finance:pledge_list")
     sums = dict(FundLine.objects.values_list("account__kind").annotate(s=Sum("amount")).values_list("account__kind", "s"))
     totals = {k: sums.get(k) or 0 for k in AccountKind.values}
+    party = FundLine.objects.filter(account__kind=AccountKind.PARTY)
+    totals["buyers_paid"] = -(party.filter(amount__lt=0, entry__kind__in=[EntryKind.PRICE, EntryKind.BUYER_FEE, EntryKind.ORDERBOOK])
+                              .aggregate(s=Sum("amount"))["s"] or 0)
+    totals["sellers_received"] = party.filter(amount__gt=0, entry__kind__in=[EntryKind.SETTLEMENT, EntryKind.ORDERBOOK]).aggregate(
+        s=Sum("amount"))["s"] or 0
     exceptions = funds.reconcile_all(limit=500)
     return render(request, "finance/overview.html", {
         "title": _("交易资金"), "totals": totals, "exceptions": exceptions[:20], "exception_count": len(exceptions),

@@ -252,7 +252,11 @@ from .models import Enforcement, SiteInspection, TradeEvaluation  # noqa: E402
 
 @login_required
 def enforcement_list(request):
-    rows = Enforcement.objects.select_related("restriction__region", "restriction__water_user", "restriction__association", "decided_by")
+    """Every S6 restriction in force or lifted — those decided here with their finding, and those
+    made directly on trading's restriction page (no assessment record)."""
+    from shuiquan.trading.models import TradingRestriction
+
+    rows = TradingRestriction.objects.select_related("region", "water_user", "association", "imposed_by", "enforcement")
     book = assessment.Book()
     year = _year(request, default_year(book))
     candidates = services.enforcement_candidates(year) if is_city(request.user) else []

@@ -22,8 +22,21 @@ def panels(user) -> list[Panel]:
     working = open_rows.exclude(status=ComplaintStatus.SUBMITTED).count()
     if working:
         items.append(PanelItem(_("办理中的争议和投诉"), reverse("supervision:complaint_list") + "?status=investigating", "todo", working))
+    from shuiquan.trading.models import TradingRestriction
+
     from . import assessment
+    from .models import NationalExportItem
     from .views import default_year
+
+    active = TradingRestriction.objects.filter(lifted_at__isnull=True).count()
+    if active:
+        items.append(PanelItem(_("执行中的交易约束（S6）"), reverse("supervision:enforcement_list"), "info", active))
+    pending = NationalExportItem.objects.filter(status="pending").values("export").distinct().count()
+    if pending:
+        items.append(PanelItem(_("待导入国家系统回执的报送批次"), reverse("supervision:national_list"), "todo", pending))
+    rejected = NationalExportItem.objects.filter(status="rejected").count()
+    if rejected:
+        items.append(PanelItem(_("国家系统退回的记录（下次报送时重报）"), reverse("supervision:national_list"), "warning", rejected))
 
     book = assessment.Book()
     year = default_year(book)
