@@ -147,6 +147,9 @@ class PledgeEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self):
+        return f"{self.pledge_id} {self.from_status}→{self.to_status}"
+
 
 class FeeRightStatus(models.TextChoices):
     REGISTERED = "registered", _("已登记")

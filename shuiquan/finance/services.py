@@ -27,7 +27,16 @@ from shuiquan.ledger import services as ledger
 from shuiquan.ledger.choices import LockKind, LockStatus, RightKind, RightStatus
 from shuiquan.ledger.models import VolumeLock, WaterRight
 
-from .models import ACTIVE_PLEDGE_STATUSES, Bank, FeeRightStatus, FeeRightTransfer, Pledge, PledgeEvent, PledgeKind, PledgeStatus
+from .models import (
+    ACTIVE_PLEDGE_STATUSES,
+    Bank,
+    FeeRightStatus,
+    FeeRightTransfer,
+    Pledge,
+    PledgeEvent,
+    PledgeKind,
+    PledgeStatus,
+)
 
 PLEDGEABLE_KINDS = {RightKind.WITHDRAWAL, RightKind.IRRIGATION, RightKind.HOUSEHOLD, RightKind.RESERVE}
 

@@ -1,7 +1,8 @@
+from decimal import Decimal
+
 import django.core.validators
 import django.db.models.deletion
 import django_fsm
-from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 

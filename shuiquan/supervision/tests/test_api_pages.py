@@ -1,13 +1,11 @@
 """Supervision API and pages for S6, S3, evaluations, monitoring and the national interface:
 writes go through the services, errors are the core JSON shape, pages render for their roles."""
 
-import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shuiquan.registry.models import Region
-from shuiquan.supervision import services
 from shuiquan.supervision.models import Enforcement, NationalExport
 from shuiquan.trading import services as trading
 from shuiquan.trading.tests.test_permit_trade import permit_trade
