@@ -88,7 +88,7 @@ class TradeViewSet(viewsets.ReadOnlyModelViewSet):
 
     consult_snwd = _step("consult_snwd", s.ConsultSerializer, "SNWD management unit's opinion (T2)")
     verify = _step("verify", s.VerifySerializer, "Verify by the original approving authority (T4, T5) / the city (regional) / the county (T10)")
-    reject = _step("reject", s.ReasonSerializer, "Reject the application")
+    reject = _step("reject", s.TradeReasonSerializer, "Reject the application")
     file_record = _step("file_record", s.FileRecordSerializer, "File (备案) an irrigation trade over one year (T9)")
     publish = _step("publish", s.PublishSerializer, "List with a public notice period (locks the volume)")
     agree = _step("agree", s.AgreeSerializer, "Record a negotiated agreement (locks the volume)")
@@ -100,7 +100,7 @@ class TradeViewSet(viewsets.ReadOnlyModelViewSet):
     settle = _step("settle", s.NoteSerializer, "Settle: fees, proceeds (F1/F3), trade certificate")
     register = _step("register", s.RegisterSerializer, "Register: post seller → buyer for each year; T7 permit change")
     expire = _step("expire", s.NoteSerializer, "Expire at the end of the term (T8)")
-    cancel = _step("cancel", s.ReasonSerializer, "Cancel (releases locks, refunds deposits)")
+    cancel = _step("cancel", s.TradeReasonSerializer, "Cancel (releases locks, refunds deposits)")
     renew = _step("renew", s.RenewSerializer, "Renew by a new application (T8)")
 
     @extend_schema(summary="History: one row per transition", responses={200: s.TradeTransitionSerializer(many=True)})
@@ -277,10 +277,10 @@ class RestrictionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         obj = services.run(services.impose_restriction, actor=request.user, **d)
         return Response(s.RestrictionSerializer(obj).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ReasonSerializer, responses={200: s.RestrictionSerializer, **ERRORS})
+    @extend_schema(request=s.TradeReasonSerializer, responses={200: s.RestrictionSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
-        ser = s.ReasonSerializer(data=request.data)
+        ser = s.TradeReasonSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         obj = services.run(services.lift_restriction, actor=request.user, restriction=self.get_object(), reason=ser.validated_data["reason"])
         return Response(s.RestrictionSerializer(obj).data)
