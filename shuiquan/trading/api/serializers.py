@@ -25,6 +25,9 @@ from ..models import (
     Payment,
     PermitChange,
     PollutantIntensity,
+    Pooling,
+    PoolingReturn,
+    PoolingShare,
     SavingsVerification,
     SectorQuota,
     Trade,
@@ -380,6 +383,54 @@ class OrderCreateSerializer(serializers.Serializer):
     party = serializers.CharField(help_text="association:ID or household:ID")
     lots = serializers.IntegerField(min_value=1)
     limit_price = serializers.DecimalField(**PRICE)
+
+
+class PoolingShareSerializer(serializers.ModelSerializer):
+    household_code = serializers.CharField(source="household.code", read_only=True)
+    household_right_number = serializers.CharField(source="household_right.number", read_only=True)
+
+    class Meta:
+        model = PoolingShare
+        fields = ["household", "household_code", "household_right", "household_right_number", "weight_m3", "volume_m3", "returned_m3"]
+
+
+class PoolingReturnSerializer(serializers.ModelSerializer):
+    entry_number = serializers.CharField(source="entry.number", read_only=True, default=None)
+
+    class Meta:
+        model = PoolingReturn
+        fields = ["id", "volume_m3", "shares", "reason", "entry", "entry_number", "created_at"]
+
+
+class PoolingSerializer(serializers.ModelSerializer):
+    association_name = serializers.CharField(source="association.name", read_only=True)
+    association_right_number = serializers.CharField(source="association_right.number", read_only=True)
+    entry_number = serializers.CharField(source="entry.number", read_only=True, default=None)
+    outstanding_m3 = serializers.IntegerField(read_only=True)
+    shares = PoolingShareSerializer(many=True, read_only=True)
+    returns = PoolingReturnSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Pooling
+        fields = ["id", "number", "association", "association_name", "association_right", "association_right_number", "region",
+                  "first_year", "last_year", "volume_m3", "returned_m3", "outstanding_m3", "consent_only", "reason", "entry",
+                  "entry_number", "created_at", "shares", "returns", "is_demo"]
+
+
+class PoolingCreateSerializer(serializers.Serializer):
+    association = serializers.IntegerField(min_value=1)
+    volume_m3 = serializers.IntegerField(min_value=1, help_text="m³ for each year, from the households to the association's right")
+    first_year = serializers.IntegerField(min_value=2000, max_value=2200)
+    last_year = serializers.IntegerField(min_value=2000, max_value=2200, required=False, allow_null=True)
+    households = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_null=True, allow_empty=False,
+                                       help_text="Only these (consenting) households, pro rata among them; omitted: all households")
+    reason = serializers.CharField()
+
+
+class PoolingReturnCreateSerializer(serializers.Serializer):
+    volume_m3 = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+                                         help_text="m³ for each year of the pooling; omitted: all that is still outstanding")
+    reason = serializers.CharField()
 
 
 class RestrictionSerializer(serializers.ModelSerializer):

@@ -28,6 +28,7 @@ from ..models import (
     OrderBookSession,
     OutflowCap,
     PollutantIntensity,
+    Pooling,
     SavingsVerification,
     SectorQuota,
     Trade,
@@ -254,6 +255,41 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return Response(s.OrderSerializer(services.run(orderbook.cancel_order, actor=request.user, order=self.get_object())).data)
+
+
+class PoolingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """归集: an association's households pool volume into its right before it sells (T9, T10);
+    visible to the association, its district unit, its county and city-wide roles."""
+
+    serializer_class = s.PoolingSerializer
+    queryset = Pooling.objects.all()
+
+    def get_queryset(self):
+        return (Pooling.objects.restrict(self.request.user).select_related("association", "association_right", "entry")
+                .prefetch_related("shares__household", "shares__household_right", "returns__entry").order_by("-pk"))
+
+    @extend_schema(summary="Pool households' volume into the association's right (归集)", request=s.PoolingCreateSerializer,
+                   responses={201: s.PoolingSerializer, **ERRORS})
+    def create(self, request, *args, **kwargs):
+        ser = s.PoolingCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = dict(ser.validated_data)
+        association = reg.Association.objects.restrict(request.user).filter(pk=d.pop("association")).first()
+        if association is None:
+            raise ValidationFailed("unknown_association", "协会不存在或不可见", "No such (visible) association",
+                                   detail={"fields": {"association": ["不存在"]}})
+        obj = services.run(services.pool_household_volume, actor=request.user, association=association, **d)
+        return Response(s.PoolingSerializer(self.get_queryset().get(pk=obj.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Give pooled volume back to the households (pro rata to what they gave)", request=s.PoolingReturnCreateSerializer,
+                   responses={200: s.PoolingSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="return")
+    def give_back(self, request, pk=None):
+        obj = self.get_object()
+        ser = s.PoolingReturnCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        services.run(services.return_pooled_volume, actor=request.user, pooling=obj, **dict(ser.validated_data))
+        return Response(s.PoolingSerializer(self.get_queryset().get(pk=obj.pk)).data)
 
 
 class RestrictionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
