@@ -1320,9 +1320,12 @@ def pool_household_volume(*, actor, association, volume_m3, first_year, last_yea
             wanted = {int(getattr(h, "pk", h)) for h in households}
         except (TypeError, ValueError):
             raise ValidationFailed("not_member", "用水户无效", "Invalid households", detail={"fields": {"households": ["用水户无效"]}}) from None
+        if not wanted:
+            raise ValidationFailed("no_households", "请选择同意归集的用水户", "Choose the consenting households",
+                                   detail={"fields": {"households": ["请选择同意归集的用水户"]}})
         members = set(reg.Household.objects.filter(association=association, pk__in=wanted).values_list("pk", flat=True))
         strangers = wanted - members
-        if not wanted or strangers:
+        if strangers:
             raise ValidationFailed("not_member", "同意归集的用水户须为本协会会员", "The consenting households must be members of the association",
                                    detail={"fields": {"households": ["须选择本协会的用水户"]}})
         households = sorted(wanted)
