@@ -83,6 +83,7 @@ def issue_for_run(run, actor) -> list[Certificate]:
     for line in lines:
         by_series.setdefault(SERIES[kind_of(line)], []).append(line)
     certs = []
+    issuer = issuer_of(run)
     for series in sorted(by_series):
         group = by_series[series]
         first = take_serials(series, year, len(group))
@@ -94,13 +95,13 @@ def issue_for_run(run, actor) -> list[Certificate]:
                 right=right, run=run, line=line, region=right.region,
                 holder_public=line.household.code if line.household_id else right.holder_name,
                 volume_m3=right.annual_volume_m3, valid_from=right.valid_from, valid_to=right.valid_to,
-                issuer=issuer_of(run), issued_by=actor, issued_at=now, token=secrets.token_urlsafe(18), is_demo=run.is_demo,
+                issuer=issuer, issued_by=actor, issued_at=now, token=secrets.token_urlsafe(18), is_demo=run.is_demo,
             ))
     Certificate.objects.bulk_create(certs, batch_size=1000)
     ledger.set_certificate_numbers([(c.right, c.number) for c in certs], actor=actor, message=f"{run.number} 发放凭证")
     if certs:
         audit.record(actor=actor, action="certificates_issue", obj=run,
-                     after={"count": len(certs), "first": certs[0].number, "last": certs[-1].number}, message=issuer_of(run))
+                     after={"count": len(certs), "first": certs[0].number, "last": certs[-1].number}, message=issuer)
     return certs
 
 

@@ -12,8 +12,8 @@ Reference tables (all labelled 演示数据 except the seed's own figures):
 
 Then, through ``services``: the regional (Table 2-1), SNWD (Table 2-2), groundwater and river
 allocations (city bureau); a withdrawal right for every demo permit (A3, by the county bureaus
-and approving authorities); the associations of 打磨岗 (all but one, left for the workflow
-walkthrough) and the cooperatives of 虎山 with their households (A4: county bureau → city bureau →
+and approving authorities); the associations of 打磨岗 (all but one that no demo account
+represents, left for the workflow walkthrough) and the cooperatives of 虎山 with their households (A4: county bureau → city bureau →
 district unit), and their certificates. One annual river allocation (白河 2027) is left reviewed, waiting
 for approval, so the city's workbench has a to-do.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 
 from shuiquan.core.models import User
+from shuiquan.core.roles import Role
 from shuiquan.core.units import split_by_weights, to_m3
 from shuiquan.registry import models as reg
 
@@ -203,7 +204,13 @@ def load(size: str = "full") -> dict[str, int]:
         district = reg.IrrigationDistrict.objects.get(name=name)
         associations = list(district.associations.order_by("name"))
         if keep_one:
-            associations = associations[:-1]  # one association left to allocate in the walkthrough
+            # One association left to allocate in the walkthrough: the last by name that no demo
+            # account represents (the demo association representative's association must hold
+            # its right, or it could not trade in the trading demo).
+            represented = set(User.objects.filter(role=Role.ASSOCIATION_REP, association__isnull=False)
+                              .values_list("association_id", flat=True))
+            left = next(a for a in reversed(associations) if a.pk not in represented)
+            associations = [a for a in associations if a.pk != left.pk]
         officer = _officer(district.region)
         permit = reg.WithdrawalPermit.objects.filter(irrigation_district=district).first()
         from shuiquan.ledger.services import right_for_permit

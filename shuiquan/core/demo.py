@@ -11,6 +11,15 @@ from .roles import Role
 DEMO_PASSWORD = "shuiquan-demo-2026"
 
 
+def _enterprise(region):
+    """The county's first demo enterprise whose permit has compliant online metering at its intake
+    (so that the demo permit holders can trade: M2), else its first enterprise."""
+    enterprises = reg.WaterUser.objects.filter(region=region, kind="enterprise").order_by("pk")
+    metered = enterprises.filter(intake_points__devices__status="active", intake_points__devices__is_online=True,
+                                 intake_points__devices__meets_standard=True, intake_points__permit__isnull=False)
+    return metered.first() or enterprises.first()
+
+
 def accounts() -> list[dict]:
     """The demo accounts: username, role, display name and scope."""
     city = reg.Region.objects.get(code="411300")
@@ -19,8 +28,8 @@ def accounts() -> list[dict]:
     damogang = reg.IrrigationDistrict.objects.get(name="打磨岗灌区")
     hushan = reg.IrrigationDistrict.objects.get(name="虎山灌区")
     assoc = reg.Association.objects.filter(district=damogang).order_by("pk").first()
-    holder = reg.WaterUser.objects.filter(region=neixiang, kind="enterprise").order_by("pk").first()
-    buyer = reg.WaterUser.objects.filter(region=tanghe, kind="enterprise").order_by("pk").first()
+    holder = _enterprise(neixiang)
+    buyer = _enterprise(tanghe)
     out = [
         dict(username="city_admin", role=Role.CITY_ADMIN, display_name="南阳市水利局（水资源科）", region=city, organization="南阳市水利局"),
         dict(username="neixiang_officer", role=Role.COUNTY_OFFICER, display_name="内乡县水利局", region=neixiang, organization="内乡县水利局"),

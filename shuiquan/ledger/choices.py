@@ -51,6 +51,10 @@ class EntryKind(models.TextChoices):
     PLEDGE_ENFORCEMENT = "pledge_enforcement", _("质权实现")
     REVERSAL = "reversal", _("冲正")
     ADJUSTMENT = "adjustment", _("调整")
+    #: Households' volume gathered into their association's right before it sells (trading, T9/T10).
+    POOLING = "pooling", _("用水户水量归集")
+    #: Pooled volume the association did not sell, given back to the same households.
+    POOLING_RETURN = "pooling_return", _("归集水量退回")
 
 
 class LockKind(models.TextChoices):

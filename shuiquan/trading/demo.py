@@ -11,7 +11,9 @@ noted in the load summary):
 - a permit listing open now, with one intending buyer;
 - a regional trade 内乡县 → 唐河县 (filed with the province, in the buyer's dispatch plan);
 - SNWD: the city reserve takes 唐河县's surplus and sells it to 郑州市, consulting the SNWD unit (T2);
-- irrigation: an association-to-association trade; a county buy-back and resale to industry (T10);
+- irrigation: the demo association pools (归集) volume from its households pro rata to their rights,
+  then sells some to a neighbouring association (T9) and some to the county reserve, which resells
+  it to industry (T10);
 - an order-book session of the Damogang district with household orders and fills;
 - an S6 restriction (cut) on 新野县 and two eliminated-category items (demo entries).
 """
@@ -190,13 +192,17 @@ class Demo:
         rep = u["association_rep"]
         seller = rep.association
         seller_right = self._assoc_right(seller)
-        buyer = reg.Association.objects.filter(district=seller.district).exclude(pk=seller.pk).order_by("pk").first()
-        if seller_right is None or buyer is None or self._assoc_right(buyer) is None:
+        buyer = next((a for a in reg.Association.objects.filter(district=seller.district).exclude(pk=seller.pk).order_by("pk")
+                      if self._assoc_right(a) is not None), None)
+        if seller_right is None or buyer is None:
             raise services.ValidationFailed("no_irrigation_rights", "缺少协会水权", "No association rights")
-        available = ledger.available(seller_right, self.year)
-        volume = min(2_000, available // 4)
-        if volume <= 0:
-            raise services.ValidationFailed("no_volume", "协会无可转让水量", "No volume")
+        # About 5 % of the association's right, in whole 100 m³, for each of the two sales below.
+        volume = max(100, min(2_000, seller_right.annual_volume_m3 // 20 // 100 * 100))
+        # 归集: the households give the association, pro rata to their rights, what it sells
+        # (allocation posted the association's whole volume down to its households).
+        services.pool_household_volume(actor=rep, association=seller, volume_m3=2 * volume, first_year=self.year,
+                                       reason="协会统一转让节余水量，用水户按水权比例归集（演示数据）", is_demo=True)
+        self.counts["poolings"] += 1
         t = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=seller_right, volume_m3=volume, start_year=self.year,
                                  end_year=self.year, buyer=f"association:{buyer.pk}", is_demo=True, note="协会间水权交易（演示数据）")
         services.agree(actor=rep, trade=t, unit_price="0.25")
@@ -245,9 +251,11 @@ class Demo:
         prices = ["0.22", "0.25", "0.24", "0.28", "0.26", "0.27", "0.30"]
         n = 0
         for i, seller in enumerate(sellers[: len(prices)]):
-            buyer = next((b for b in buyers if b.pk != seller.pk), None)
-            if buyer is None:
+            # Spread the bids over the buyers (never a household's own ask).
+            others = [b for b in buyers if b.pk != seller.pk]
+            if not others:
                 break
+            buyer = others[i % len(others)]
             orderbook.place_order(actor=rep, session=session, side="ask", party=f"household:{seller.pk}", lots=1, limit_price=prices[i])
             orderbook.place_order(actor=rep, session=session, side="bid", party=f"household:{buyer.pk}", lots=1, limit_price=prices[i])
             n += 1

@@ -279,3 +279,33 @@ class ReserveForm(forms.Form):
 class OutsideRegionForm(forms.Form):
     name = forms.CharField(label=_("市外行政区名称"), max_length=50, help_text=_("如 郑州市、新郑市、登封市"))
     name_en = forms.CharField(label=_("英文名"), max_length=80, required=False)
+
+
+class PoolingForm(forms.Form):
+    """归集: the association's households pool volume into its right (pro rata to their rights, or
+    only among the households that consented)."""
+
+    association = forms.TypedChoiceField(label=_("农民用水者协会"), coerce=int)
+    volume_m3 = forms.IntegerField(label=_("年归集水量（立方米）"), min_value=1)
+    first_year = forms.IntegerField(label=_("起始年度"))
+    last_year = forms.IntegerField(label=_("终止年度"), required=False, help_text=_("空为仅起始年度"))
+    consent_only = forms.BooleanField(label=_("仅在下列同意归集的用水户之间按比例归集"), required=False)
+    households = forms.TypedMultipleChoiceField(label=_("同意归集的用水户"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("归集事由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, associations, households, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["association"].choices = [(a.pk, f"{a.name}（{a.district}）") for a in associations]
+        self.fields["households"].choices = [(h.pk, f"{h.code} {h.name}") for h in households]
+        self.fields["first_year"].initial = clock.this_year()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("consent_only") and not data.get("households"):
+            self.add_error("households", _("请选择同意归集的用水户"))
+        return data
+
+
+class PoolingReturnForm(forms.Form):
+    volume_m3 = forms.IntegerField(label=_("年退回水量（立方米）"), min_value=1, required=False, help_text=_("空为全部未退回水量"))
+    reason = forms.CharField(label=_("退回事由"), widget=forms.Textarea(attrs={"rows": 2}))

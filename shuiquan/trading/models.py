@@ -55,7 +55,7 @@ from .choices import (
 
 __all__ = [
     "SavingsVerification", "Trade", "TradeTransition", "Listing", "ListingIntent", "Auction", "Bid", "Payment",
-    "PermitChange", "DispatchPlanLine", "OrderBookSession", "Order", "Fill", "OutflowCap", "TradingRestriction",
+    "PermitChange", "DispatchPlanLine", "Pooling", "PoolingShare", "PoolingReturn", "OrderBookSession", "Order", "Fill", "OutflowCap", "TradingRestriction",
     "EliminatedIndustry", "SectorQuota", "PollutantIntensity", "LegalProhibition",
 ]
 
@@ -693,6 +693,110 @@ class DispatchPlanLine(models.Model):
 
     def __str__(self):
         return f"{self.region} {self.year} {self.volume_m3}"
+
+
+# ---------------------------------------------------------------------------------------------
+# 归集: households' volume gathered into their association's right before the association sells
+# ---------------------------------------------------------------------------------------------
+
+
+def _pooling_scope():
+    return {
+        Role.COUNTY_OFFICER: "region",
+        Role.DISTRICT_MANAGER: "association__district",
+        Role.ASSOCIATION_REP: "association",
+    }
+
+
+class Pooling(models.Model):
+    """归集 (seed §7.1.3, §7.2.3): the association holds the irrigation right and its certificate,
+    but its whole volume is allocated down to its households (A4), so before the association sells
+    (to another association, T9, or to the county reserve, T10) its households give volume back to
+    it — pro rata to their rights (planted areas) or from the households that consented — in one
+    balanced ledger entry (kind ``pooling``), all or nothing. The shares are recorded
+    (``PoolingShare``); what the association does not sell can be given back (``PoolingReturn``)."""
+
+    number = models.CharField(_("归集编号"), max_length=30, unique=True, null=True, blank=True)
+    association = models.ForeignKey("registry.Association", on_delete=models.PROTECT, related_name="+", verbose_name=_("农民用水者协会"))
+    association_right = models.ForeignKey("ledger.WaterRight", on_delete=models.PROTECT, related_name="+", verbose_name=_("协会用水权"))
+    region = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("所在行政区"))
+    first_year = models.PositiveSmallIntegerField(_("起始年度"))
+    last_year = models.PositiveSmallIntegerField(_("终止年度"))
+    volume_m3 = models.PositiveBigIntegerField(_("年归集水量（立方米）"), validators=[MinValueValidator(1)])
+    returned_m3 = models.PositiveBigIntegerField(_("已退回水量（立方米/年）"), default=0)
+    consent_only = models.BooleanField(_("仅自愿归集的用水户"), default=False,
+                                       help_text=_("否：按全体用水户的水权（种植面积）比例归集；是：仅在同意归集的用水户之间按比例归集"))
+    reason = models.TextField(_("归集事由"))
+    entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("归集分录"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("经办人"))
+    created_at = models.DateTimeField(_("归集时间"), auto_now_add=True)
+    is_demo = models.BooleanField(_("演示数据"), default=False)
+
+    objects = ScopedManager()
+    scope_write_roles = {Role.CITY_ADMIN, Role.ASSOCIATION_REP}
+    scope_paths = _pooling_scope()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("用水户水量归集")
+        verbose_name_plural = verbose_name
+
+    def __str__(self):
+        return f"{self.number} {self.association}"
+
+    def get_absolute_url(self):
+        return reverse("trading:pooling_detail", args=[self.pk])
+
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    @property
+    def outstanding_m3(self) -> int:
+        return self.volume_m3 - self.returned_m3
+
+
+class PoolingShare(models.Model):
+    """One household's part of a pooling: ``volume_m3`` for each year of the pooling, taken from
+    its household right; ``weight_m3`` is the right's nominal volume the split was made by."""
+
+    pooling = models.ForeignKey(Pooling, on_delete=models.PROTECT, related_name="shares")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+", verbose_name=_("灌溉用水户"))
+    household_right = models.ForeignKey("ledger.WaterRight", on_delete=models.PROTECT, related_name="+", verbose_name=_("用水户水权"))
+    weight_m3 = models.PositiveBigIntegerField(_("水权水量（立方米/年）"))
+    volume_m3 = models.PositiveBigIntegerField(_("归集水量（立方米/年）"))
+    returned_m3 = models.PositiveBigIntegerField(_("已退回（立方米/年）"), default=0)
+
+    class Meta:
+        ordering = ["pooling", "household__code"]
+        verbose_name = _("归集份额")
+        verbose_name_plural = verbose_name
+        constraints = [models.UniqueConstraint(fields=["pooling", "household"], name="trading_poolingshare_unique")]
+
+    def __str__(self):
+        return f"{self.household.code} {self.volume_m3}"
+
+
+class PoolingReturn(models.Model):
+    """Pooled volume the association gives back to the same households (pro rata to their
+    shares), in one ledger entry (kind ``pooling_return``)."""
+
+    pooling = models.ForeignKey(Pooling, on_delete=models.PROTECT, related_name="returns")
+    volume_m3 = models.PositiveBigIntegerField(_("退回水量（立方米/年）"), validators=[MinValueValidator(1)])
+    shares = models.JSONField(_("各户退回水量"), default=dict, help_text=_("household id → m³ per year"))
+    reason = models.TextField(_("退回事由"))
+    entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("退回分录"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("归集水量退回")
+        verbose_name_plural = verbose_name
+
+    def __str__(self):
+        return f"{self.pooling.number} −{self.volume_m3}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ def items(user) -> list[NavItem]:
         out.append(NavItem(_("转让申请"), reverse("trading:apply_choose"), SECTION))
     if user.is_superuser or user.role in (Role.CITY_ADMIN, Role.PERMIT_HOLDER, Role.COUNTY_OFFICER, Role.AUDITOR):
         out.append(NavItem(_("节水量核定"), reverse("trading:savings_list"), SECTION))
+    if user.is_superuser or user.role in (Role.CITY_ADMIN, Role.ASSOCIATION_REP, Role.COUNTY_OFFICER, Role.DISTRICT_MANAGER, Role.AUDITOR):
+        out.append(NavItem(_("用水户水量归集"), reverse("trading:pooling_list"), SECTION))
     out.append(NavItem(_("委托交易"), reverse("trading:orderbook"), SECTION))
     out.append(NavItem(_("影响预览"), reverse("trading:impact"), SECTION))
     out.append(NavItem(_("市场信息"), reverse("trading:market"), SECTION))

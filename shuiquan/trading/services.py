@@ -28,12 +28,20 @@ from django.db.models import Q
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from shuiquan.core import audit, config, crud
-from shuiquan.core.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation, ValidationFailed
+from shuiquan.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InsufficientVolume,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
 from shuiquan.core.roles import Role
 from shuiquan.core.scoping import require_role
-from shuiquan.core.units import money
+from shuiquan.core.units import money, split_by_weights
 from shuiquan.ledger import services as ledger
-from shuiquan.ledger.choices import EntryKind, LockKind, LockStatus, RightKind
+from shuiquan.ledger.choices import EntryKind, LockKind, LockStatus, RightKind, RightStatus
 from shuiquan.ledger.models import Reserve, VolumeLock, WaterRight
 from shuiquan.registry import models as reg
 from shuiquan.registry.choices import AuthorityLevel, PermitStatus, RegionKind, SourceKind, WaterUse
@@ -63,6 +71,9 @@ from .models import (
     ListingIntent,
     Payment,
     PermitChange,
+    Pooling,
+    PoolingReturn,
+    PoolingShare,
     SavingsVerification,
     Trade,
     TradeTransition,
@@ -1226,6 +1237,183 @@ def close_due(*, actor=None) -> dict[str, list[str]]:
         except DomainError as exc:
             log.info("close_auction %s: %s", pk, exc)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 归集: households' volume gathered into their association's right (T9, T10)
+# ---------------------------------------------------------------------------------------------
+#
+# Allocation (A4) gives the association its right and certificate but posts the whole volume down
+# to its households' rights, so the association itself holds nothing to sell. Before an
+# association sells — to another association (T9) or back to the county reserve (T10) — its
+# households give volume back to it in one balanced ledger entry (kind ``pooling``): pro rata to
+# their rights' nominal volumes (their planted areas, the basis of the allocation), or only among
+# the households that consented. All or nothing: if any household lacks the available volume for
+# its share in any year, the ledger refuses the whole entry and nothing is written. What the
+# association does not sell can be given back to the same households (``pooling_return``).
+
+POOL_REF = "trading.pooling"
+
+
+def association_right_for(association, years: list[int]) -> WaterRight | None:
+    """The association's active irrigation right covering every year of ``years``."""
+    for right in WaterRight.objects.filter(association=association, kind=RightKind.IRRIGATION, status=RightStatus.ACTIVE).order_by("pk"):
+        if all(right.covers_year(y) for y in years):
+            return right
+    return None
+
+
+def member_rights(association_right: WaterRight, years: list[int], households=None) -> list[WaterRight]:
+    """The household rights allocated from ``association_right`` that cover ``years`` (only those of
+    ``households`` when given), in household-code order."""
+    qs = WaterRight.objects.filter(parent=association_right, kind=RightKind.HOUSEHOLD, status=RightStatus.ACTIVE,
+                                   household__isnull=False).select_related("household")
+    if households is not None:
+        qs = qs.filter(household__in=households)
+    return [r for r in qs.order_by("household__code", "pk") if all(r.covers_year(y) for y in years)]
+
+
+def pooling_shares(association_right: WaterRight, volume_m3: int, years: list[int], households=None) -> list[tuple[WaterRight, int]]:
+    """Each household right's share of ``volume_m3`` (per year): pro rata to the rights' nominal
+    volumes, largest remainder, summing exactly to ``volume_m3``; zero shares left out."""
+    rights = member_rights(association_right, years, households)
+    if not rights or sum(r.annual_volume_m3 for r in rights) <= 0:
+        return []
+    parts = split_by_weights(volume_m3, [r.annual_volume_m3 for r in rights])
+    return [(r, part) for r, part in zip(rights, parts, strict=True) if part]
+
+
+def _pool_years(first_year, last_year) -> list[int]:
+    try:
+        first = int(first_year)
+        last = int(last_year) if last_year not in (None, "") else first
+    except (TypeError, ValueError):
+        raise ValidationFailed("invalid_years", "年度无效", "Invalid years", detail={"fields": {"first_year": ["年度无效"]}}) from None
+    if first < clock.this_year():
+        raise ValidationFailed("past_year", f"起始年度不能早于本年度（{clock.this_year()}）", f"Cannot pool for a year before {clock.this_year()}",
+                               detail={"fields": {"first_year": ["起始年度不能早于本年度"]}})
+    if last < first or last - first + 1 > int(config.get("trading.max_term_years")):
+        raise ValidationFailed("invalid_term", "终止年度无效", "Invalid last year", detail={"fields": {"last_year": ["终止年度无效"]}})
+    return list(range(first, last + 1))
+
+
+@transaction.atomic
+def pool_household_volume(*, actor, association, volume_m3, first_year, last_year=None, households=None, reason: str,
+                          is_demo: bool = False) -> Pooling:
+    """归集: the association's households give ``volume_m3`` m³ for each year to the association's
+    right, pro rata to their rights (or only among the consenting ``households``), in one ledger
+    entry; the shares are recorded. The association's representative acts for its households."""
+    if not isinstance(association, reg.Association):
+        association = reg.Association.objects.filter(pk=association).first()
+        if association is None:
+            raise ValidationFailed("unknown_association", "协会不存在", "No such association", detail={"fields": {"association": ["协会不存在"]}})
+    if not acts_for(actor, Party("association", association)):
+        raise Forbidden("只有本协会（或市水利局）可以归集用水户水量", "Only the association's representative (or the city bureau) may pool its households' volume",
+                        code="not_association_rep")
+    volume_m3 = _positive_int(volume_m3, "volume_m3", "年归集水量")
+    years = _pool_years(first_year, last_year)
+    if not (reason or "").strip():
+        raise ValidationFailed("reason_required", "须说明归集事由", "A reason is required", detail={"fields": {"reason": ["须说明归集事由"]}})
+    assoc_right = association_right_for(association, years)
+    if assoc_right is None:
+        raise ValidationFailed("no_association_right", f"{association} 在 {years[0]}–{years[-1]} 年没有有效的灌溉用水权",
+                               f"{association} holds no active irrigation right for {years[0]}–{years[-1]}")
+    consent = households is not None
+    if consent:
+        try:
+            wanted = {int(getattr(h, "pk", h)) for h in households}
+        except (TypeError, ValueError):
+            raise ValidationFailed("not_member", "用水户无效", "Invalid households", detail={"fields": {"households": ["用水户无效"]}}) from None
+        if not wanted:
+            raise ValidationFailed("no_households", "请选择同意归集的用水户", "Choose the consenting households",
+                                   detail={"fields": {"households": ["请选择同意归集的用水户"]}})
+        members = set(reg.Household.objects.filter(association=association, pk__in=wanted).values_list("pk", flat=True))
+        strangers = wanted - members
+        if strangers:
+            raise ValidationFailed("not_member", "同意归集的用水户须为本协会会员", "The consenting households must be members of the association",
+                                   detail={"fields": {"households": ["须选择本协会的用水户"]}})
+        households = sorted(wanted)
+    shares = pooling_shares(assoc_right, volume_m3, years, households)
+    if not shares:
+        raise ValidationFailed("no_household_rights", "所选用水户在这些年度没有可归集的用水户水权",
+                               "The chosen households hold no household right for these years")
+    pooling = Pooling.objects.create(association=association, association_right=assoc_right, region=association.region,
+                                     first_year=years[0], last_year=years[-1], volume_m3=volume_m3, consent_only=consent,
+                                     reason=reason, created_by=actor, is_demo=is_demo)
+    pooling.number = f"GJ{clock.this_year()}{pooling.pk:06d}"
+    lines = []
+    for year in years:
+        lines.append(ledger.Line(assoc_right, year, volume_m3))
+        lines += [ledger.Line(right, year, -part) for right, part in shares]
+    try:
+        entry = ledger.post_entry(actor=actor, kind=EntryKind.POOLING, memo=f"归集 {pooling.number}：{association} 用水户水量归集到协会",
+                                  lines=lines, reference=(POOL_REF, pooling.pk), shortfall_rule="L1", is_demo=is_demo)
+    except InsufficientVolume as exc:
+        first = exc.detail["shortfalls"][0]
+        raise InsufficientVolume(
+            "L1", "pooling_shortfall",
+            f"用水户水权 {first['right']} {first['year']}年可用 {first['available_m3']:,} 立方米，不足以承担归集份额 {first['needed_m3']:,} 立方米"
+            "（可减少归集水量，或仅在同意归集的用水户之间归集）",
+            f"Household right {first['right']} has {first['available_m3']:,} m³ available in {first['year']}, less than its share of "
+            f"{first['needed_m3']:,} m³ (pool less, or only among consenting households)",
+            detail=exc.detail,
+        ) from None
+    pooling.entry = entry
+    pooling.save(update_fields=["number", "entry"])
+    PoolingShare.objects.bulk_create([PoolingShare(pooling=pooling, household=right.household, household_right=right,
+                                                   weight_m3=right.annual_volume_m3, volume_m3=part) for right, part in shares])
+    audit.record(actor=actor, action="pooling", obj=pooling, message=reason, region_code=association.region.code or "", after={
+        "number": pooling.number, "association": str(association), "right": assoc_right.number, "years": [years[0], years[-1]],
+        "volume_m3": volume_m3, "consent_only": consent, "entry": entry.number,
+        "shares": [[right.household.code, right.number, part] for right, part in shares]})
+    notify("pooling", f"{pooling.number} {association} 归集 {volume_m3} 立方米/年")
+    return pooling
+
+
+@transaction.atomic
+def return_pooled_volume(*, actor, pooling, volume_m3=None, reason: str) -> PoolingReturn:
+    """Give pooled volume the association has not sold back to the same households, pro rata to
+    what each gave and has not had back (one ledger entry, all or nothing)."""
+    pk = getattr(pooling, "pk", pooling)
+    pooling = Pooling.objects.select_for_update(of=("self",)).select_related("association", "association_right").filter(pk=pk).first()
+    if pooling is None:
+        raise NotFound("归集记录不存在", "No such pooling")
+    if not acts_for(actor, Party("association", pooling.association)):
+        raise Forbidden("只有本协会（或市水利局）可以退回归集水量", "Only the association's representative (or the city bureau) may return pooled volume",
+                        code="not_association_rep")
+    if not (reason or "").strip():
+        raise ValidationFailed("reason_required", "须说明退回事由", "A reason is required", detail={"fields": {"reason": ["须说明退回事由"]}})
+    outstanding = pooling.outstanding_m3
+    if outstanding <= 0:
+        raise Conflict("nothing_to_return", "该归集水量已全部退回", "All of this pooled volume has been returned")
+    volume_m3 = outstanding if volume_m3 in (None, "") else _positive_int(volume_m3, "volume_m3", "退回水量")
+    if volume_m3 > outstanding:
+        raise ValidationFailed("over_outstanding", f"最多可退回 {outstanding:,} 立方米/年", f"At most {outstanding:,} m³ a year can be returned",
+                               detail={"fields": {"volume_m3": [f"最多 {outstanding:,} 立方米"]}})
+    shares = list(PoolingShare.objects.select_for_update(of=("self",)).filter(pooling=pooling).select_related("household_right", "household")
+                  .order_by("pk"))
+    owed = [s.volume_m3 - s.returned_m3 for s in shares]
+    parts = split_by_weights(volume_m3, owed)
+    back = PoolingReturn.objects.create(pooling=pooling, volume_m3=volume_m3, reason=reason, created_by=actor,
+                                        shares={str(s.household_id): part for s, part in zip(shares, parts, strict=True) if part})
+    lines = []
+    for year in pooling.years():
+        lines.append(ledger.Line(pooling.association_right, year, -volume_m3))
+        lines += [ledger.Line(s.household_right, year, part) for s, part in zip(shares, parts, strict=True) if part]
+    entry = ledger.post_entry(actor=actor, kind=EntryKind.POOLING_RETURN, memo=f"归集 {pooling.number} 水量退回用水户", lines=lines,
+                              reference=(POOL_REF, pooling.pk), shortfall_rule="L1", is_demo=pooling.is_demo)
+    back.entry = entry
+    back.save(update_fields=["entry"])
+    for s, part in zip(shares, parts, strict=True):
+        if part:
+            s.returned_m3 += part
+            s.save(update_fields=["returned_m3"])
+    pooling.returned_m3 += volume_m3
+    pooling.save(update_fields=["returned_m3"])
+    audit.record(actor=actor, action="pooling_return", obj=pooling, message=reason, region_code=pooling.region.code or "",
+                 after={"volume_m3": volume_m3, "returned_m3": pooling.returned_m3, "entry": entry.number,
+                        "shares": [[s.household.code, part] for s, part in zip(shares, parts, strict=True) if part]})
+    return back
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -35,6 +36,7 @@ from .models import (
     OrderBookSession,
     OutflowCap,
     PollutantIntensity,
+    Pooling,
     SavingsVerification,
     SectorQuota,
     Trade,
@@ -361,6 +363,91 @@ def impact_form(request):
         except DomainError as exc:
             apply_domain_error(form, exc, request.LANGUAGE_CODE)
     return render(request, "trading/impact.html", {"title": _("交易影响预览"), "form": form, "preview": preview})
+
+
+# ---------------------------------------------------------------------------------------------
+# 归集: households' volume pooled into their association's right before it sells (T9, T10)
+# ---------------------------------------------------------------------------------------------
+
+
+def _poolable_associations(user) -> list[reg.Association]:
+    """The associations ``user`` may pool for (its own; every one holding a right for the city)."""
+    from .parties import Party
+
+    qs = reg.Association.objects.select_related("district").filter(
+        pk__in=WaterRight.objects.filter(kind="irrigation", status="active").values("association_id")).order_by("district__name", "name")
+    return [a for a in qs if acts_for(user, Party("association", a))]
+
+
+@login_required
+def pooling_list(request):
+    qs = Pooling.objects.restrict(request.user).select_related("association", "entry")
+    can_add = bool(_poolable_associations(request.user))
+    return render(request, "trading/pooling_list.html", {"title": _("用水户水量归集"), "rows": qs[:200], "can_add": can_add})
+
+
+@login_required
+def pooling_new(request):
+    associations = _poolable_associations(request.user)
+    if not associations:
+        raise PermissionDenied
+    raw = request.POST.get("association") or request.GET.get("association") or associations[0].pk
+    association = next((a for a in associations if str(a.pk) == str(raw)), associations[0])
+    year = clock.this_year()
+    assoc_right = services.association_right_for(association, [year])
+    members = services.member_rights(assoc_right, [year]) if assoc_right else []
+    balances = {b.right_id: b for b in RightBalance.objects.filter(right__in=[r.pk for r in members], year=year)}
+    households = [r.household for r in members]
+    form = forms.PoolingForm(request.POST if request.method == "POST" else None, associations=associations, households=households,
+                             initial={"association": association.pk})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                pooling = services.run(services.pool_household_volume, actor=request.user, association=association, volume_m3=d["volume_m3"],
+                                       first_year=d["first_year"], last_year=d.get("last_year"),
+                                       households=d["households"] if d.get("consent_only") else None, reason=d["reason"])
+            except DomainError as exc:
+                apply_domain_error(form, exc, request.LANGUAGE_CODE)
+                status = exc.status
+            else:
+                messages.success(request, _("已归集：") + pooling.number)
+                return HttpResponseRedirect(pooling.get_absolute_url())
+        else:
+            status = 400
+    rows = [(r, balances[r.pk].balance if r.pk in balances else 0, balances[r.pk].balance - balances[r.pk].locked if r.pk in balances else 0)
+            for r in members]
+    return render(request, "trading/pooling_form.html", {"title": _("归集用水户水量"), "form": form, "association": association,
+                                                         "associations": associations, "assoc_right": assoc_right, "rows": rows,
+                                                         "year": year}, status=status)
+
+
+@login_required
+def pooling_detail(request, pk):
+    from .parties import Party
+
+    pooling = get_object_or_404(Pooling.objects.restrict(request.user).select_related("association", "association_right", "entry"), pk=pk)
+    form = None
+    if pooling.outstanding_m3 > 0 and acts_for(request.user, Party("association", pooling.association)):
+        form = forms.PoolingReturnForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.run(services.return_pooled_volume, actor=request.user, pooling=pooling, volume_m3=form.cleaned_data.get("volume_m3"),
+                             reason=form.cleaned_data["reason"])
+            except DomainError as exc:
+                apply_domain_error(form, exc, request.LANGUAGE_CODE)
+            else:
+                messages.success(request, _("归集水量已退回用水户"))
+                return HttpResponseRedirect(pooling.get_absolute_url())
+    from shuiquan.core.generic import audit_trail
+
+    shares = pooling.shares.select_related("household", "household_right")
+    trades = Trade.objects.filter(seller_right=pooling.association_right, start_year__lte=pooling.last_year,
+                                  end_year__gte=pooling.first_year).order_by("pk")
+    return render(request, "trading/pooling_detail.html", {"title": pooling.number, "p": pooling, "shares": shares, "form": form,
+                                                           "returns": pooling.returns.select_related("entry"), "trades": trades,
+                                                           "audit_events": audit_trail(pooling)[:30]})
 
 
 # ---------------------------------------------------------------------------------------------

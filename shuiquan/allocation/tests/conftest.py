@@ -18,6 +18,14 @@ def counts() -> dict:
     }
 
 
+def allocated(right, year: int) -> int:
+    """The net volume allocation posted to ``right`` for ``year`` (entries of allocation runs only:
+    trades, pooling and other capabilities' entries — e.g. trading's demo — are left out)."""
+    from django.db.models import Sum
+
+    return Posting.objects.filter(right=right, year=year, entry__reference_type=services.REFERENCE).aggregate(s=Sum("amount"))["s"] or 0
+
+
 @pytest.fixture
 def snapshot():
     return counts

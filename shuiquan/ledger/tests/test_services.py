@@ -140,3 +140,57 @@ def test_postgres_refuses_editing_postings(book):
         Posting.objects.filter(pk=posting.pk).update(amount=200)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM ledger_posting WHERE entry_id = %s", [entry.pk])
+
+
+def test_open_rights_in_bulk_is_open_right_for_each_with_one_audit_record_per_batch(book):
+    """Bulk opening (e.g. an association's households, A4): the same fields and numbers as opening
+    them one at a time, one audit record per batch; one bad spec refuses them all."""
+    from shuiquan.core.models import AuditEvent
+    from shuiquan.ledger.models import WaterRight
+    from shuiquan.registry.models import Household
+
+    households = list(Household.objects.filter(association__district__name="虎山灌区").order_by("pk")[:5])
+    spec = dict(kind=RightKind.HOUSEHOLD, use="agricultural", parent=book["permit"], valid_from=dt.date(2025, 1, 1),
+                valid_to=dt.date(2027, 12, 31))
+    events = AuditEvent.objects.count()
+    rights = ledger.open_rights(actor=book["actor"], specs=[dict(spec, name=f"{h.code}水权", holder=h, annual_volume_m3=100 + i)
+                                                           for i, h in enumerate(households)], message="测试批量开户", batch_size=2)
+    one = ledger.open_right(actor=book["actor"], name="对照", holder=households[0], annual_volume_m3=1, **spec)
+    assert AuditEvent.objects.count() == events + 3 + 1  # batches of 2, 2 and 1; then the single one
+    for i, (right, h) in enumerate(zip(rights, households, strict=True)):
+        stored = WaterRight.objects.get(pk=right.pk)
+        region = h.association.region
+        assert stored.number == f"YH{region.code}-{stored.pk:06d}" and stored.household_id == h.pk and stored.region_id == region.pk
+        assert (stored.holder_kind, stored.holder_name, stored.annual_volume_m3, stored.parent_id) == (
+            one.holder_kind, str(h), 100 + i, book["permit"].pk)
+        assert stored.is_tradable == one.is_tradable and stored.source_type == one.source_type
+    batch = AuditEvent.objects.filter(action="open_rights").order_by("-id")[2]
+    assert batch.object_id == str(rights[0].pk) and [r[1] for r in batch.after["rights"]] == [r.number for r in rights[:2]]
+    count = WaterRight.objects.count()
+    with pytest.raises(ValidationFailed):
+        ledger.open_rights(actor=book["actor"], specs=[dict(spec, name="好", holder=households[0], annual_volume_m3=1),
+                                                       dict(spec, name="坏", holder=households[1], annual_volume_m3=-1)])
+    assert WaterRight.objects.count() == count
+
+
+def test_an_entry_touching_hundreds_of_balances_updates_each_exactly(book):
+    """Balance rows are updated a few hundred per statement; every one must equal its postings."""
+    from shuiquan.registry.models import Household
+
+    households = list(Household.objects.order_by("pk")[:160])
+    years = (2025, 2026, 2027)
+    assert len(households) * len(years) > 250  # more rows than one UPDATE takes
+    rights = ledger.open_rights(actor=book["actor"], specs=[
+        dict(kind=RightKind.HOUSEHOLD, name=f"{h.code}", holder=h, annual_volume_m3=i + 1, parent=book["county"],
+             valid_from=dt.date(2025, 1, 1), valid_to=dt.date(2027, 12, 31)) for i, h in enumerate(households)])
+    total = sum(range(1, len(rights) + 1))
+    lines = []
+    for year in years:
+        lines.append(Line(book["county"], year, -total))
+        lines += [Line(r, year, i + 1) for i, r in enumerate(rights)]
+    ledger.post_entry(actor=book["actor"], kind=EntryKind.ALLOCATION, memo="批量", lines=lines)
+    for i, r in enumerate(rights):
+        for year in years:
+            assert ledger.balance(r, year) == i + 1 == ledger.posted_sum(r, year)
+    assert ledger.balance(book["county"], 2025) == 1_000_000 - total
+    assert verify_ledger() == []

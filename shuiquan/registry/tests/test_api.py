@@ -105,7 +105,21 @@ def world(users):
     }
     for name in WRITABLE:
         assert own[name] is not None and other[name] is not None, name
-    return {"own": own, "other": other, "neixiang": neixiang, "holder": holder, "assoc": assoc, "permit": permit, "intake": intake}
+    return {"own": own, "other": other, "neixiang": neixiang, "holder": holder, "assoc": assoc, "permit": permit, "intake": intake,
+            "plan_slot": _plan_slot(neixiang, holder)}
+
+
+def _plan_slot(county, holder):
+    """A (permit, year) of the county with no annual plan yet, 2027 or later, within the permit's
+    validity — the holder's permits first. (The registry's demo plans 2025–2026; a trade over one
+    year also sets the plans of its years, T7, as trading's demo does.)"""
+    permits = sorted(m.WithdrawalPermit.objects.filter(region=county), key=lambda p: (p.holder_id != holder.pk, p.pk))
+    for permit in permits:
+        taken = set(permit.annual_plans.values_list("year", flat=True))
+        for year in range(max(permit.valid_from.year, 2027), permit.valid_to.year + 1):
+            if year not in taken:
+                return permit, year
+    raise AssertionError("no permit of the county has a year without an annual plan")
 
 
 def payload(name, world, n=1):
@@ -118,9 +132,7 @@ def payload(name, world, n=1):
                 "source": m.WaterSource.objects.get(name="内乡县浅层地下水").pk, "withdrawal_method": "well", "use": "industrial",
                 "annual_volume_m3": 100_000, "max_daily_volume_m3": 400, "issued_on": "2027-01-05"}
     if name == "annual-plans":
-        permit = world["permit"]
-        year = max(permit.valid_from.year, 2027)
-        assert year <= permit.valid_to.year
+        permit, year = world["plan_slot"]
         return {"permit": permit.pk, "year": year, "volume_m3": permit.annual_volume_m3 // 2}
     if name == "intake-points":
         return {"code": f"QSKAPI{n:04d}", "name": "API测试取水口", "kind": "well", "region": neixiang.pk, "water_user": holder.pk,

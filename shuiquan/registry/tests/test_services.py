@@ -235,13 +235,15 @@ def test_seed_records_are_read_only(city_admin):
 
 
 def test_city_admin_adds_an_outside_counterparty_but_not_a_county(city_admin, neixiang_officer):
-    zz = services.create_record(m.Region, actor=city_admin, data={"name": "郑州市", "code": "410100", "kind": RegionKind.OUTSIDE})
-    assert AuditEvent.objects.order_by("-id").first().object_id == str(zz.pk)
-    services.update_record(m.Region, zz.pk, actor=city_admin, data={"name_en": "Zhengzhou"})
+    # An outside city not yet registered (trading's demo registers 郑州市, 新郑市 and 登封市).
+    assert not m.Region.objects.filter(name__in=["洛阳市", "平顶山市"]).exists()
+    ly = services.create_record(m.Region, actor=city_admin, data={"name": "洛阳市", "code": "410300", "kind": RegionKind.OUTSIDE})
+    assert AuditEvent.objects.order_by("-id").first().object_id == str(ly.pk)
+    services.update_record(m.Region, ly.pk, actor=city_admin, data={"name_en": "Luoyang"})
     with pytest.raises(ValidationFailed):
         services.create_record(m.Region, actor=city_admin, data={"name": "某县", "kind": RegionKind.COUNTY})
     with pytest.raises(Forbidden):
-        services.create_record(m.Region, actor=neixiang_officer, data={"name": "新郑市", "kind": RegionKind.OUTSIDE})
+        services.create_record(m.Region, actor=neixiang_officer, data={"name": "平顶山市", "kind": RegionKind.OUTSIDE})
 
 
 def test_annual_plan_within_permit_volume_and_validity(neixiang_officer, permit):

@@ -253,10 +253,12 @@ def test_seed_records_are_read_only_on_pages(page, users):
     assert "种子数据" in detail and reverse("registry:region_edit", args=[region.pk]) not in detail
     assert c.get(reverse("registry:region_edit", args=[region.pk])).status_code == 403
     assert c.post(reverse("registry:region_delete", args=[region.pk])).status_code == 403
-    r = c.post(reverse("registry:region_add"), {"name": "郑州市", "name_en": "Zhengzhou", "code": "410100", "kind": "outside", "sort_order": 90})
+    # an outside counterparty the city adds (not one trading's demo already registered) is editable
+    assert not m.Region.objects.filter(name="洛阳市").exists()
+    r = c.post(reverse("registry:region_add"), {"name": "洛阳市", "name_en": "Luoyang", "code": "410300", "kind": "outside", "sort_order": 90})
     assert r.status_code == 302
-    zz = m.Region.objects.get(name="郑州市")
-    assert c.get(reverse("registry:region_edit", args=[zz.pk])).status_code == 200
+    ly = m.Region.objects.get(name="洛阳市")
+    assert c.get(reverse("registry:region_edit", args=[ly.pk])).status_code == 200
 
 
 def test_delete_page(page, users):

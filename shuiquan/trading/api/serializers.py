@@ -3,6 +3,9 @@ lists; input shapes of every step. Serializers only validate and convert; the se
 
 from __future__ import annotations
 
+import datetime as dt
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shuiquan.registry.choices import WaterUse
@@ -22,6 +25,9 @@ from ..models import (
     Payment,
     PermitChange,
     PollutantIntensity,
+    Pooling,
+    PoolingReturn,
+    PoolingShare,
     SavingsVerification,
     SectorQuota,
     Trade,
@@ -47,9 +53,17 @@ class ListingBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "listed_price", "notice_starts_at", "notice_ends_at", "priority_until", "priority_scope",
                   "deposit_rate", "deposit_amount", "status", "status_label", "auction_ends_at"]
 
-    def get_auction_ends_at(self, obj):
+    def get_auction_ends_at(self, obj) -> dt.datetime | None:
         auction = getattr(obj, "auction", None) if hasattr(obj, "auction") else None
         return auction.ends_at if auction else None
+
+
+class VerificationCountdownSerializer(serializers.Serializer):
+    """The T5 verification deadline of an application still waiting for verification."""
+
+    due = serializers.DateField()
+    working_days_left = serializers.IntegerField()
+    overdue = serializers.BooleanField()
 
 
 class TradeSerializer(serializers.ModelSerializer):
@@ -77,10 +91,12 @@ class TradeSerializer(serializers.ModelSerializer):
             "certificate_number", "registered_at", "entry", "completed_at", "renewal_of", "listing", "available_actions", "is_demo",
         ]
 
+    @extend_schema_field(ListingBriefSerializer(allow_null=True))
     def get_listing(self, obj):
         listing = Listing.objects.filter(trade=obj).first()
         return ListingBriefSerializer(listing).data if listing else None
 
+    @extend_schema_field(VerificationCountdownSerializer(allow_null=True))
     def get_verification_countdown(self, obj):
         from ..workdays import countdown
 
@@ -96,26 +112,6 @@ class TradeSerializer(serializers.ModelSerializer):
         from ..views import available_actions
 
         return available_actions(obj, request.user)
-
-
-class TradeDetailSerializer(TradeSerializer):
-    history = TradeTransitionSerializer(many=True, read_only=True)
-    payments = serializers.SerializerMethodField()
-    permit_changes = serializers.SerializerMethodField()
-
-    class Meta(TradeSerializer.Meta):
-        fields = TradeSerializer.Meta.fields + ["history", "payments", "permit_changes"]
-
-    def get_payments(self, obj):
-        request = self.context.get("request")
-        from ..views import _can_see_money
-
-        if request is None or not _can_see_money(obj, request.user):
-            return []
-        return PaymentSerializer(obj.payments.order_by("pk"), many=True).data
-
-    def get_permit_changes(self, obj):
-        return PermitChangeSerializer(obj.permit_changes.all(), many=True).data
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -135,6 +131,28 @@ class PermitChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "approval_number", "seller_permit", "seller_permit_number", "buyer_permit", "buyer_permit_number",
                   "seller_volume_before_m3", "seller_volume_after_m3", "buyer_volume_before_m3", "buyer_volume_after_m3",
                   "seller_use", "buyer_use", "seller_plans", "buyer_plans", "approved_at"]
+
+
+class TradeDetailSerializer(TradeSerializer):
+    history = TradeTransitionSerializer(many=True, read_only=True)
+    payments = serializers.SerializerMethodField()
+    permit_changes = serializers.SerializerMethodField()
+
+    class Meta(TradeSerializer.Meta):
+        fields = TradeSerializer.Meta.fields + ["history", "payments", "permit_changes"]
+
+    @extend_schema_field(PaymentSerializer(many=True))
+    def get_payments(self, obj):
+        request = self.context.get("request")
+        from ..views import _can_see_money
+
+        if request is None or not _can_see_money(obj, request.user):
+            return []
+        return PaymentSerializer(obj.payments.order_by("pk"), many=True).data
+
+    @extend_schema_field(PermitChangeSerializer(many=True))
+    def get_permit_changes(self, obj):
+        return PermitChangeSerializer(obj.permit_changes.all(), many=True).data
 
 
 # --- Inputs ---------------------------------------------------------------------------------------
@@ -187,7 +205,10 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class TradeReasonSerializer(serializers.Serializer):
+    """A reason (rejecting or cancelling a trade, lifting a restriction). Named apart from
+    allocation's optional-reason body so the two OpenAPI components do not collide."""
+
     reason = serializers.CharField()
 
 
@@ -291,6 +312,7 @@ class AuctionSerializer(serializers.ModelSerializer):
         fields = ["id", "start_price", "min_increment", "starts_at", "original_ends_at", "ends_at", "extend_window_minutes",
                   "extend_minutes", "extensions", "status", "closed_at", "bids"]
 
+    @extend_schema_field(BidReadSerializer(many=True))
     def get_bids(self, obj):
         return BidReadSerializer(obj.bids.select_related("intent").order_by("-unit_price", "placed_at", "pk"), many=True).data
 
@@ -361,6 +383,54 @@ class OrderCreateSerializer(serializers.Serializer):
     party = serializers.CharField(help_text="association:ID or household:ID")
     lots = serializers.IntegerField(min_value=1)
     limit_price = serializers.DecimalField(**PRICE)
+
+
+class PoolingShareSerializer(serializers.ModelSerializer):
+    household_code = serializers.CharField(source="household.code", read_only=True)
+    household_right_number = serializers.CharField(source="household_right.number", read_only=True)
+
+    class Meta:
+        model = PoolingShare
+        fields = ["household", "household_code", "household_right", "household_right_number", "weight_m3", "volume_m3", "returned_m3"]
+
+
+class PoolingReturnSerializer(serializers.ModelSerializer):
+    entry_number = serializers.CharField(source="entry.number", read_only=True, default=None)
+
+    class Meta:
+        model = PoolingReturn
+        fields = ["id", "volume_m3", "shares", "reason", "entry", "entry_number", "created_at"]
+
+
+class PoolingSerializer(serializers.ModelSerializer):
+    association_name = serializers.CharField(source="association.name", read_only=True)
+    association_right_number = serializers.CharField(source="association_right.number", read_only=True)
+    entry_number = serializers.CharField(source="entry.number", read_only=True, default=None)
+    outstanding_m3 = serializers.IntegerField(read_only=True)
+    shares = PoolingShareSerializer(many=True, read_only=True)
+    returns = PoolingReturnSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Pooling
+        fields = ["id", "number", "association", "association_name", "association_right", "association_right_number", "region",
+                  "first_year", "last_year", "volume_m3", "returned_m3", "outstanding_m3", "consent_only", "reason", "entry",
+                  "entry_number", "created_at", "shares", "returns", "is_demo"]
+
+
+class PoolingCreateSerializer(serializers.Serializer):
+    association = serializers.IntegerField(min_value=1)
+    volume_m3 = serializers.IntegerField(min_value=1, help_text="m³ for each year, from the households to the association's right")
+    first_year = serializers.IntegerField(min_value=2000, max_value=2200)
+    last_year = serializers.IntegerField(min_value=2000, max_value=2200, required=False, allow_null=True)
+    households = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_null=True, allow_empty=False,
+                                       help_text="Only these (consenting) households, pro rata among them; omitted: all households")
+    reason = serializers.CharField()
+
+
+class PoolingReturnCreateSerializer(serializers.Serializer):
+    volume_m3 = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+                                         help_text="m³ for each year of the pooling; omitted: all that is still outstanding")
+    reason = serializers.CharField()
 
 
 class RestrictionSerializer(serializers.ModelSerializer):

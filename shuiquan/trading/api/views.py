@@ -28,6 +28,7 @@ from ..models import (
     OrderBookSession,
     OutflowCap,
     PollutantIntensity,
+    Pooling,
     SavingsVerification,
     SectorQuota,
     Trade,
@@ -88,7 +89,7 @@ class TradeViewSet(viewsets.ReadOnlyModelViewSet):
 
     consult_snwd = _step("consult_snwd", s.ConsultSerializer, "SNWD management unit's opinion (T2)")
     verify = _step("verify", s.VerifySerializer, "Verify by the original approving authority (T4, T5) / the city (regional) / the county (T10)")
-    reject = _step("reject", s.ReasonSerializer, "Reject the application")
+    reject = _step("reject", s.TradeReasonSerializer, "Reject the application")
     file_record = _step("file_record", s.FileRecordSerializer, "File (备案) an irrigation trade over one year (T9)")
     publish = _step("publish", s.PublishSerializer, "List with a public notice period (locks the volume)")
     agree = _step("agree", s.AgreeSerializer, "Record a negotiated agreement (locks the volume)")
@@ -100,7 +101,7 @@ class TradeViewSet(viewsets.ReadOnlyModelViewSet):
     settle = _step("settle", s.NoteSerializer, "Settle: fees, proceeds (F1/F3), trade certificate")
     register = _step("register", s.RegisterSerializer, "Register: post seller → buyer for each year; T7 permit change")
     expire = _step("expire", s.NoteSerializer, "Expire at the end of the term (T8)")
-    cancel = _step("cancel", s.ReasonSerializer, "Cancel (releases locks, refunds deposits)")
+    cancel = _step("cancel", s.TradeReasonSerializer, "Cancel (releases locks, refunds deposits)")
     renew = _step("renew", s.RenewSerializer, "Renew by a new application (T8)")
 
     @extend_schema(summary="History: one row per transition", responses={200: s.TradeTransitionSerializer(many=True)})
@@ -256,6 +257,41 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.OrderSerializer(services.run(orderbook.cancel_order, actor=request.user, order=self.get_object())).data)
 
 
+class PoolingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """归集: an association's households pool volume into its right before it sells (T9, T10);
+    visible to the association, its district unit, its county and city-wide roles."""
+
+    serializer_class = s.PoolingSerializer
+    queryset = Pooling.objects.all()
+
+    def get_queryset(self):
+        return (Pooling.objects.restrict(self.request.user).select_related("association", "association_right", "entry")
+                .prefetch_related("shares__household", "shares__household_right", "returns__entry").order_by("-pk"))
+
+    @extend_schema(summary="Pool households' volume into the association's right (归集)", request=s.PoolingCreateSerializer,
+                   responses={201: s.PoolingSerializer, **ERRORS})
+    def create(self, request, *args, **kwargs):
+        ser = s.PoolingCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = dict(ser.validated_data)
+        association = reg.Association.objects.restrict(request.user).filter(pk=d.pop("association")).first()
+        if association is None:
+            raise ValidationFailed("unknown_association", "协会不存在或不可见", "No such (visible) association",
+                                   detail={"fields": {"association": ["不存在"]}})
+        obj = services.run(services.pool_household_volume, actor=request.user, association=association, **d)
+        return Response(s.PoolingSerializer(self.get_queryset().get(pk=obj.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Give pooled volume back to the households (pro rata to what they gave)", request=s.PoolingReturnCreateSerializer,
+                   responses={200: s.PoolingSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="return")
+    def give_back(self, request, pk=None):
+        obj = self.get_object()
+        ser = s.PoolingReturnCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        services.run(services.return_pooled_volume, actor=request.user, pooling=obj, **dict(ser.validated_data))
+        return Response(s.PoolingSerializer(self.get_queryset().get(pk=obj.pk)).data)
+
+
 class RestrictionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """S6 restrictions: read by everyone signed in; imposed and lifted by the city bureau (supervision will drive these)."""
 
@@ -277,10 +313,10 @@ class RestrictionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         obj = services.run(services.impose_restriction, actor=request.user, **d)
         return Response(s.RestrictionSerializer(obj).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ReasonSerializer, responses={200: s.RestrictionSerializer, **ERRORS})
+    @extend_schema(request=s.TradeReasonSerializer, responses={200: s.RestrictionSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
-        ser = s.ReasonSerializer(data=request.data)
+        ser = s.TradeReasonSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         obj = services.run(services.lift_restriction, actor=request.user, restriction=self.get_object(), reason=ser.validated_data["reason"])
         return Response(s.RestrictionSerializer(obj).data)

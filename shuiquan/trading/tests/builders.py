@@ -1,38 +1,31 @@
-"""Builds the rights the trading tests need with the ledger's services, in the shape of
-docs/ledger-tree.md (allocation's rights are not in this worktree): an issuance account → the
-city's regional right → county regional rights (Table 2-1, 2025 targets); SNWD rights of 内乡/唐河
-(Table 2-2); withdrawal rights for every demo permit of 内乡县 and 唐河县 (permit FK set, holder =
-permit holder, parent = county right, years = permit validity ∩ 2025–2030); association rights of
-the 打磨岗 and 虎山 associations (parent = the district permit's right) and household rights
-(parent = the association's right); a city reserve and a county reserve."""
+"""The rights the trading tests trade with: allocation's demo rights (the test database loads the
+small demo of every app, ``core.loading.DEMO_ORDER``), found the way docs/ledger-tree.md says —
+county regional rights, SNWD rights, withdrawal rights of the demo permits of 内乡县 and 唐河县,
+association rights and household rights — plus two test reserves.
+
+The demo has already traded with some of these parties (trading's demo: a T7 permit trade, a
+regional trade, an association that pooled and sold, an order-book session). A test that needs a
+party's own numbers chooses a party the demo has not touched (``fresh_associations``) and gives
+it what it needs through the services (``pool``: the association's households pool volume into
+its right, 归集), instead of relying on which party the demo happened to use."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Q
+
 from shuiquan.ledger import services as ledger
-from shuiquan.ledger.choices import EntryKind, RightKind
-from shuiquan.ledger.services import Line
+from shuiquan.ledger.choices import RightKind
 from shuiquan.registry import models as reg
 
-FIRST, LAST = 2025, 2030
-ASSOC_M3_PER_MU = 300
-HOUSEHOLD_M3_PER_MU = 200
 
-
-def _years(valid_from: dt.date, valid_to: dt.date) -> list[int]:
-    return [y for y in range(FIRST, LAST + 1) if valid_from.year <= y <= valid_to.year]
-
-
-def existing_rights(actor) -> dict | None:
-    """Once allocation's demo rights are loaded (after the merge), reuse them — found the way
-    docs/ledger-tree.md says — instead of opening a second set; only the test reserves are added."""
+def build_rights(actor) -> dict:
+    """Allocation's rights by party, and the test reserves."""
     from shuiquan.ledger.models import WaterRight
-    from shuiquan.trading import services
 
     if not WaterRight.objects.filter(kind=RightKind.WITHDRAWAL, permit__isnull=False).exists():
-        return None
+        raise AssertionError("allocation's demo rights are not loaded (core.loading.load_demo)")
     out: dict = {"permits": {}, "associations": {}, "households": {}, "counties": {}, "snwd": {}}
     out["city"] = ledger.right_for_region(reg.Region.objects.get(code="411300"))
     for code in ("411325", "411328", "411329", "411381"):
@@ -41,92 +34,43 @@ def existing_rights(actor) -> dict | None:
         out["snwd"][code] = ledger.right_for_region(reg.Region.objects.get(code=code), RightKind.SNWD)
     for permit in reg.WithdrawalPermit.objects.filter(region__code__in=["411325", "411328"]):
         out["permits"][permit.pk] = ledger.right_for_permit(permit)
-    for right in WaterRight.objects.filter(kind=RightKind.IRRIGATION, association__isnull=False).order_by("-pk"):
+    for right in WaterRight.objects.filter(kind=RightKind.IRRIGATION, association__isnull=False, status="active").order_by("-pk"):
         out["associations"][right.association_id] = right
-    for right in WaterRight.objects.filter(kind=RightKind.HOUSEHOLD, household__isnull=False).order_by("-pk"):
+    for right in WaterRight.objects.filter(kind=RightKind.HOUSEHOLD, household__isnull=False, status="active").order_by("-pk"):
         out["households"][right.household_id] = right
     out.update(_reserves(actor))
     return out
 
 
-def build_rights(actor) -> dict:
+def fresh_associations(district_name: str = "打磨岗灌区") -> list[reg.Association]:
+    """The district's associations that hold an irrigation right and that no trade, order or
+    pooling has touched (neither they nor their households), largest right first."""
+    from shuiquan.ledger.models import WaterRight
+    from shuiquan.trading.models import Order, Pooling, Trade
+
+    rights = {r.association_id: r for r in WaterRight.objects.filter(kind=RightKind.IRRIGATION, status="active",
+                                                                     association__district__name=district_name)}
+    touched = set(Trade.objects.filter(Q(seller_association__in=rights) | Q(buyer_association__in=rights))
+                  .values_list("seller_association", "buyer_association").distinct().iterator())
+    touched = {pk for pair in touched for pk in pair if pk}
+    touched |= set(Order.objects.filter(association__in=rights).values_list("association", flat=True))
+    touched |= set(Order.objects.filter(household__association__in=rights).values_list("household__association", flat=True))
+    touched |= set(Pooling.objects.filter(association__in=rights).values_list("association", flat=True))
+    fresh = [pk for pk in rights if pk not in touched]
+    fresh.sort(key=lambda pk: (-rights[pk].annual_volume_m3, pk))
+    by_pk = reg.Association.objects.in_bulk(fresh)
+    return [by_pk[pk] for pk in fresh]
+
+
+def pool(association, volume: int, first: int = 2026, last: int | None = None, actor=None):
+    """Give ``association`` ``volume`` m³ a year to sell: its households pool it into the
+    association's right pro rata to their rights (归集, through the trading service). Returns
+    the association's right."""
     from shuiquan.trading import services
 
-    found = existing_rights(actor)
-    if found is not None:
-        return found
-    start, end = dt.date(FIRST, 1, 1), dt.date(LAST, 12, 31)
-    out: dict = {"permits": {}, "associations": {}, "households": {}, "counties": {}, "snwd": {}}
-    issuance = ledger.open_right(actor=actor, kind=RightKind.ISSUANCE, name="河南省下达南阳市用水总量控制指标（测试）",
-                                 holder_name="河南省人民政府", valid_from=start, valid_to=end)
-    city = reg.Region.objects.get(code="411300")
-    city_total = reg.DualControlTarget.objects.get(region=city, year=2025).total_m3
-    city_right = ledger.open_right(actor=actor, kind=RightKind.REGIONAL, name="南阳市区域用水权（测试）", holder=city,
-                                   annual_volume_m3=city_total, valid_from=start, valid_to=end, parent=issuance)
-    ledger.transfer(actor=actor, kind=EntryKind.ISSUANCE, memo="下达", source=issuance, target=city_right,
-                    years=range(FIRST, LAST + 1), amount=city_total)
-    out["city"] = city_right
-    for code in ("411325", "411328", "411329", "411381"):
-        region = reg.Region.objects.get(code=code)
-        total = reg.DualControlTarget.objects.get(region=region, year=2025).total_m3
-        right = ledger.open_right(actor=actor, kind=RightKind.REGIONAL, name=f"{region.name}区域用水权（测试）", holder=region,
-                                  annual_volume_m3=total, valid_from=start, valid_to=end, parent=city_right)
-        ledger.transfer(actor=actor, kind=EntryKind.ALLOCATION, memo="分配", source=city_right, target=right,
-                        years=range(FIRST, LAST + 1), amount=total)
-        out["counties"][code] = right
-    snwd_issuance = ledger.open_right(actor=actor, kind=RightKind.ISSUANCE, name="南水北调中线工程分配南阳市城镇水量（测试）",
-                                      holder_name="南水北调中线工程", valid_from=start, valid_to=end)
-    snwd_source = reg.WaterSource.objects.get(kind="snwd")
-    for code in ("411325", "411328"):
-        region = reg.Region.objects.get(code=code)
-        quota = reg.SnwdQuota.objects.get(receiving_area=region).volume_m3
-        right = ledger.open_right(actor=actor, kind=RightKind.SNWD, name=f"{region.name}南水北调用水权（测试）", holder=region,
-                                  annual_volume_m3=quota, valid_from=start, valid_to=end, parent=snwd_issuance, source=snwd_source)
-        ledger.transfer(actor=actor, kind=EntryKind.ISSUANCE, memo="下达", source=snwd_issuance, target=right,
-                        years=range(FIRST, LAST + 1), amount=quota)
-        out["snwd"][code] = right
-    # One entry per county for its permits, per district for its associations, per association for
-    # its households (as an allocation would post them).
-    lines: dict[str, list] = {}
-    for permit in reg.WithdrawalPermit.objects.filter(region__code__in=["411325", "411328"]).select_related("holder", "source").order_by("pk"):
-        vf, vt = max(permit.valid_from, start), min(permit.valid_to, end)
-        county = out["counties"][permit.region.code]
-        right = ledger.open_right(actor=actor, kind=RightKind.WITHDRAWAL, name=f"{permit.holder}取水权", holder=permit.holder,
-                                  permit=permit, annual_volume_m3=permit.annual_volume_m3, valid_from=vf, valid_to=vt,
-                                  parent=county, source=permit.source, use=permit.use, legal_basis=f"取水许可证 {permit.number}")
-        for y in _years(permit.valid_from, permit.valid_to):
-            lines.setdefault(permit.region.code, []).extend([Line(county, y, -permit.annual_volume_m3), Line(right, y, permit.annual_volume_m3)])
-        out["permits"][permit.pk] = right
-    for code, county_lines in lines.items():
-        ledger.post_entry(actor=actor, kind=EntryKind.ALLOCATION, memo=f"{code} 取水许可", lines=county_lines)
-    for district_name in ("打磨岗灌区", "虎山灌区"):
-        district = reg.IrrigationDistrict.objects.get(name=district_name)
-        district_permit = reg.WithdrawalPermit.objects.get(irrigation_district=district)
-        parent = out["permits"][district_permit.pk]
-        years = parent.years()
-        assoc_lines = []
-        for assoc in reg.Association.objects.filter(district=district).order_by("pk"):
-            volume = int(assoc.effective_area_mu * ASSOC_M3_PER_MU)
-            a_right = ledger.open_right(actor=actor, kind=RightKind.IRRIGATION, name=f"{assoc.name}水权", holder=assoc, use="agricultural",
-                                        annual_volume_m3=volume, valid_from=parent.valid_from, valid_to=parent.valid_to, parent=parent,
-                                        source=district_permit.source)
-            assoc_lines += [line for y in years for line in (Line(parent, y, -volume), Line(a_right, y, volume))]
-            out["associations"][assoc.pk] = a_right
-            household_lines = []
-            for household in assoc.households.order_by("code"):
-                hv = int(household.planted_area_mu * HOUSEHOLD_M3_PER_MU)
-                h_right = ledger.open_right(actor=actor, kind=RightKind.HOUSEHOLD, name=f"{household.code}水权", holder=household,
-                                            use="agricultural", annual_volume_m3=hv, valid_from=parent.valid_from, valid_to=parent.valid_to,
-                                            parent=a_right)
-                household_lines += [line for y in years for line in (Line(a_right, y, -hv), Line(h_right, y, hv))]
-                out["households"][household.pk] = h_right
-            out.setdefault("_household_lines", []).append(household_lines)
-        ledger.post_entry(actor=actor, kind=EntryKind.ALLOCATION, memo=f"{district_name} 协会水权", lines=assoc_lines)
-    for household_lines in out.pop("_household_lines", []):
-        if household_lines:
-            ledger.post_entry(actor=actor, kind=EntryKind.ALLOCATION, memo="用水户水权", lines=household_lines)
-    out.update(_reserves(actor))
-    return out
+    services.pool_household_volume(actor=actor or rep_of(association), association=association, volume_m3=volume, first_year=first,
+                                   last_year=last, reason="测试：用水户按水权比例归集")
+    return services.association_right_for(association, list(range(first, (last or first) + 1)))
 
 
 def _reserves(actor) -> dict:

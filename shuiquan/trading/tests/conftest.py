@@ -1,5 +1,5 @@
 """Trading test fixtures: a frozen clock (2 March 2026, a Monday, 09:00 Beijing time) and the
-rights built with the ledger's services (see ``builders``)."""
+rights allocation's demo registered (see ``builders``)."""
 
 from __future__ import annotations
 
@@ -55,25 +55,3 @@ def ledger_snapshot():
         )
 
     return take
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _with_allocated_rights(django_db_setup, django_db_blocker):
-    """``TRADING_WITH_ALLOCATED_RIGHTS=1`` runs the suite as it will run after the merge: rights
-    opened (as allocation will) and the trading demo loaded before any test, so every test must
-    cope with existing rights and demo trades."""
-    import os
-
-    if os.environ.get("TRADING_WITH_ALLOCATED_RIGHTS") != "1":
-        return
-    from django.db import transaction
-
-    from shuiquan.core.models import User
-    from shuiquan.trading import demo
-
-    from .builders import build_rights
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        build_rights(User.objects.get(username="city_admin"))
-        summary = demo.load("small")
-        assert "skipped" not in summary, summary

@@ -30,6 +30,8 @@ def test_whole_permit_trade_across_roles(browser, clock_at):
     rights = build_rights(User.objects.get(username="city_admin"))
     sp, bp = permit_of("permit_holder"), permit_of("buyer_holder")
     seller_right = rights["permits"][sp.pk]
+    buyer_2028 = ledger.balance(rights["permits"][bp.pk], 2028)  # allocation's volume and the demo's earlier trade
+    buyer_volume = bp.annual_volume_m3
 
     # 1. The permit holder declares its saved volume and applies
     login(pg, "permit_holder")
@@ -117,7 +119,9 @@ def test_whole_permit_trade_across_roles(browser, clock_at):
     pg.wait_for_selector("#permit-change")
     trade.refresh_from_db()
     assert trade.status == TradeStatus.REGISTERED
-    assert ledger.balance(trade.buyer_right, 2028) == bp.annual_volume_m3 + 500_000
+    assert ledger.balance(trade.buyer_right, 2028) == buyer_2028 + 500_000
+    bp.refresh_from_db()
+    assert bp.annual_volume_m3 == buyer_volume + 500_000  # T7: the buyer's permit changed
 
     # 7. The buyer downloads the trade certificate
     login(pg, "buyer_holder")
@@ -131,3 +135,46 @@ def test_whole_permit_trade_across_roles(browser, clock_at):
         assert fh.read(5) == b"%PDF-"
     assert download.suggested_filename == f"certificate-{trade.certificate_number}.pdf"
     screenshot(pg, "trade-certificate")
+
+
+def test_association_pools_household_volume_and_sells_it(browser, clock_at):
+    """归集 on the real pages: an association's representative pools volume from its households
+    (pro rata to their rights) and applies to sell it to a neighbouring association (T9)."""
+    from shuiquan.core.demo import DEMO_PASSWORD
+    from shuiquan.ledger import services as ledger
+    from shuiquan.trading import services
+    from shuiquan.trading.choices import TradeStatus
+    from shuiquan.trading.models import Pooling, Trade
+    from shuiquan.trading.tests.builders import fresh_associations, rep_of
+
+    pg = browser
+    seller, buyer = fresh_associations("打磨岗灌区")[:2]
+    rep = rep_of(seller, "rep_browser")
+    rep.set_password(DEMO_PASSWORD)
+    rep.save()
+    right = services.association_right_for(seller, [2026])
+
+    login(pg, "rep_browser")
+    pg.goto(pg.base + "/trading/poolings/new/")
+    assert seller.name in pg.inner_text("main")
+    pg.fill("#id_volume_m3", "1000")
+    pg.fill("#id_first_year", "2026")
+    pg.fill("#id_reason", "协会统一转让节余水量，用水户按水权比例归集")
+    screenshot(pg, "trade-pooling")
+    pg.click("#pooling-form button[type=submit]")
+    pg.wait_for_selector("#shares")
+    pooling = Pooling.objects.get(association=seller)
+    assert sum(pooling.shares.values_list("volume_m3", flat=True)) == 1000 and ledger.available(right, 2026) == 1000
+    screenshot(pg, "trade-pooling-shares")
+
+    pg.goto(pg.base + "/trading/apply/irrigation/")
+    pg.select_option("#id_seller_right", str(right.pk))
+    pg.select_option("#id_buyer", f"association:{buyer.pk}")
+    pg.select_option("#id_mode", "negotiated")
+    pg.fill("#id_volume_m3", "800")
+    pg.fill("#id_start_year", "2026")
+    pg.fill("#id_end_year", "2026")
+    pg.click("#apply-form button[type=submit]")
+    pg.wait_for_selector("#timeline")
+    trade = Trade.objects.filter(seller_right=right).get()
+    assert trade.status == TradeStatus.READY and trade.volume_m3 == 800  # one year: no approval needed (T9)

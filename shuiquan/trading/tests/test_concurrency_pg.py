@@ -165,7 +165,7 @@ def test_the_same_water_is_never_sold_twice(seeded_transactional_db, clock_at):
     buyers = _buyers(users["city_admin"], rights["counties"]["411328"], N)
     seller_permit = permit_of("permit_holder")
     seller_right = rights["permits"][seller_permit.pk]
-    available = ledger.available(seller_right, 2026)  # 910,000 m³
+    available = ledger.available(seller_right, 2026)  # what the demo's trades, listing and pledge left
     trades = []
     for _u, p in buyers:
         saving = services.submit_savings(actor=users["permit_holder"], permit=seller_permit, source_kind="works", description="节水",
@@ -177,6 +177,10 @@ def test_the_same_water_is_never_sold_twice(seeded_transactional_db, clock_at):
     results = _race([lambda t=t: services.agree(actor=users["permit_holder"], trade=t.pk, unit_price="1.00") for t in trades])
     assert Counter(r[0] for r in results) == {"ok": 1, "refused": N - 1}
     assert {r[1] for r in results if r[0] == "refused"} == {"insufficient_volume"}
-    assert VolumeLock.objects.filter(right=seller_right, year=2026, status="active").count() == 1
+    # exactly one of the 20 trades locked the water (other demo locks on the right — a listing,
+    # a pledge — are not these trades')
+    mine = VolumeLock.objects.filter(right=seller_right, year=2026, status="active", reference_type="trading.trade",
+                                     reference_id__in=[str(t.pk) for t in trades])
+    assert mine.count() == 1 and mine.get().amount == available
     assert ledger.available(seller_right, 2026) == 0
     assert verify_ledger() == []

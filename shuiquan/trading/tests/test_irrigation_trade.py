@@ -8,33 +8,26 @@ from shuiquan.core.errors import RuleViolation
 from shuiquan.ledger import services as ledger
 from shuiquan.ledger.invariants import verify_ledger
 from shuiquan.ledger.models import WaterRight
-from shuiquan.registry.models import Association, WithdrawalPermit
+from shuiquan.registry.models import WithdrawalPermit
 from shuiquan.trading import services
 from shuiquan.trading.choices import IntentStatus, PaymentKind, TradeStatus
 
-from .builders import holder_of, rep_of
+from .builders import fresh_associations, holder_of, pool, rep_of
 
 pytestmark = pytest.mark.django_db
 
 
-def _volume(right, wanted: int) -> int:
-    """``wanted`` m³, or less where the association has less available (after other demo trades)."""
-    return min(wanted, ledger.available(right, 2026) // 300 * 100)
-
-
 def _assocs():
-    damogang = list(Association.objects.filter(district__name="打磨岗灌区").order_by("pk"))
-    hushan = list(Association.objects.filter(district__name="虎山灌区").order_by("pk"))
-    return damogang, hushan
+    """Associations no demo trade has touched (largest right first), each with a representative."""
+    return fresh_associations("打磨岗灌区"), fresh_associations("虎山灌区")
 
 
 def test_T9_one_year_trade_between_associations_needs_no_approval(users, rights):
     damogang, _ = _assocs()
     seller, buyer = damogang[0], damogang[1]
-    seller_right, buyer_right = rights["associations"][seller.pk], rights["associations"][buyer.pk]
-    rep = users["association_rep"]
-    assert rep.association_id == seller.pk
-    buyer_rep = rep_of(buyer)
+    seller_right = pool(seller, 2_000)  # its households pool 2,000 m³ into the association's right (归集)
+    buyer_right = rights["associations"][buyer.pk]
+    rep, buyer_rep = rep_of(seller), rep_of(buyer)
     before_s, before_b = ledger.balance(seller_right, 2026), ledger.balance(buyer_right, 2026)
     trade = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=seller_right, volume_m3=2_000, start_year=2026,
                                  end_year=2026, buyer=f"association:{buyer.pk}")
@@ -56,8 +49,9 @@ def test_T9_one_year_trade_between_associations_needs_no_approval(users, rights)
 def test_T9_two_year_irrigation_trade_without_filing_refused_then_filed(users, rights, ledger_snapshot):
     damogang, _ = _assocs()
     seller, buyer = damogang[0], damogang[1]
-    rep = users["association_rep"]
-    trade = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=rights["associations"][seller.pk], volume_m3=1_500,
+    rep = rep_of(seller)
+    seller_right = pool(seller, 1_500, 2026, 2027)
+    trade = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=seller_right, volume_m3=1_500,
                                  start_year=2026, end_year=2027, buyer=f"association:{buyer.pk}")
     assert trade.status == TradeStatus.APPLIED
     snap = ledger_snapshot()
@@ -79,10 +73,10 @@ def test_T9_two_year_irrigation_trade_without_filing_refused_then_filed(users, r
 def test_T9_same_association_buyer_wins_first_purchase_window_over_outsider(users, rights, clock_at):
     damogang, hushan = _assocs()
     seller, insider, outsider = damogang[0], damogang[1], hushan[0]
-    rep = users["association_rep"]
-    insider_rep, outsider_rep = rep_of(insider), rep_of(outsider)
-    volume = _volume(rights["associations"][seller.pk], 3_000)
-    trade = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=rights["associations"][seller.pk], volume_m3=volume,
+    rep, insider_rep, outsider_rep = rep_of(seller), rep_of(insider), rep_of(outsider)
+    volume = 3_000
+    seller_right = pool(seller, volume)
+    trade = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=seller_right, volume_m3=volume,
                                  start_year=2026, end_year=2026, mode="listing")
     listing = services.publish_listing(actor=rep, trade=trade, listed_price="0.30")
     assert listing.priority_until == clock_at.now + __import__("datetime").timedelta(days=5)
@@ -103,13 +97,13 @@ def test_T9_same_association_buyer_wins_first_purchase_window_over_outsider(user
 
 def test_T10_F3_county_buy_back_and_resale_to_industry_credits_the_reserve_funder(users, rights):
     damogang, _ = _assocs()
-    seller = damogang[0]
-    rep = users["association_rep"]
+    seller = damogang[0]  # the largest untouched right: 2,000 m³ is within S1's 30 % of it
+    rep = rep_of(seller)
     officer = users["neixiang_officer"]
     reserve = rights["neixiang_reserve"]
-    assoc_right = rights["associations"][seller.pk]
+    volume = 2_000
+    assoc_right = pool(seller, volume)
     assoc_before = ledger.balance(assoc_right, 2026)
-    volume = _volume(assoc_right, 3_000)  # 3,000 m³ with the small demo data
     # 1. Buy-back into the county reserve
     buy = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=assoc_right, volume_m3=volume, start_year=2026, end_year=2026,
                                buyer=f"reserve:{reserve.pk}")
@@ -140,8 +134,8 @@ def test_T10_F3_county_buy_back_and_resale_to_industry_credits_the_reserve_funde
     sale.refresh_from_db()
     # F3: proceeds of volume bought by the reserve go to whoever funded it
     assert sale.proceeds_to == reserve.funder == "内乡县财政局（县级收储资金）"
-    if volume == 3_000:  # 0.80 元 × 3,000 m³; 0.5% seller fee
-        assert sale.total_price == Decimal("2400.00") and sale.seller_fee == Decimal("12.00") and sale.proceeds == Decimal("2388.00")
+    # 0.80 元 × 2,000 m³; 0.5 % seller fee
+    assert sale.total_price == Decimal("1600.00") and sale.seller_fee == Decimal("8.00") and sale.proceeds == Decimal("1592.00")
     assert sale.proceeds == sale.total_price - sale.seller_fee
     assert sale.payments.get(kind=PaymentKind.PROCEEDS).payee == reserve.funder
     assert ledger.balance(reserve_right, 2026) == 0
@@ -151,9 +145,9 @@ def test_T10_F3_county_buy_back_and_resale_to_industry_credits_the_reserve_funde
 
 def test_T10_resale_without_use_change_approval_is_refused_by_S1(users, rights, ledger_snapshot):
     damogang, _ = _assocs()
-    officer, rep = users["neixiang_officer"], users["association_rep"]
+    officer, rep = users["neixiang_officer"], rep_of(damogang[0])
     reserve = rights["neixiang_reserve"]
-    buy = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=rights["associations"][damogang[0].pk], volume_m3=1_000,
+    buy = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=pool(damogang[0], 1_000), volume_m3=1_000,
                                start_year=2026, end_year=2026, buyer=f"reserve:{reserve.pk}")
     services.agree(actor=rep, trade=buy, unit_price="0.20")
     services.sign(actor=rep, trade=buy)
@@ -181,12 +175,13 @@ def test_T9_first_purchase_for_users_of_the_same_association(users, rights, city
 
     config.set_value("trading.priority_scope", "association", actor=city_admin)
     damogang, _ = _assocs()
-    rep = users["association_rep"]
     own = damogang[0]
+    rep = rep_of(own)
     seller_hh, buyer_hh = list(own.households.order_by("code")[:2])
     neighbour = damogang[1]
     neighbour_rep = rep_of(neighbour)
-    volume = _volume(rights["households"][seller_hh.pk], 500)
+    volume = 500  # the household sells from its own right (自主交易)
+    assert ledger.available(rights["households"][seller_hh.pk], 2026) >= volume
     trade = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=rights["households"][seller_hh.pk], volume_m3=volume,
                                  start_year=2026, end_year=2026, mode="listing")
     listing = services.publish_listing(actor=rep, trade=trade, listed_price="0.28")

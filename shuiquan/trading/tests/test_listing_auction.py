@@ -56,6 +56,7 @@ def test_listing_locks_volume_and_deposit_is_ten_percent(users, rights, listed):
 def test_three_intending_buyers_go_to_auction_highest_bid_wins_losers_refunded(users, rights, listed, clock_at):
     trade, listing = listed
     (a_user, a), (b_user, b), (c_user, c) = _buyers(users)
+    a_balance_2027 = ledger.balance(rights["permits"][a.pk], 2027)
     for user, permit in ((a_user, a), (b_user, b), (c_user, c)):
         services.register_intent(actor=user, listing=listing, buyer=f"permit:{permit.pk}", deposit_reference=f"DEP-{permit.pk}")
     with pytest.raises(Conflict):
@@ -99,7 +100,8 @@ def test_three_intending_buyers_go_to_auction_highest_bid_wins_losers_refunded(u
     services.settle(actor=users["city_admin"], trade=trade)
     services.register(actor=users["neixiang_officer"], trade=trade, approval_number="内水许变〔2026〕9号")
     trade.refresh_from_db()
-    assert ledger.balance(trade.buyer_right, 2027) == a.annual_volume_m3 + VOLUME
+    assert trade.buyer_right == rights["permits"][a.pk]
+    assert ledger.balance(trade.buyer_right, 2027) == a_balance_2027 + VOLUME
     assert verify_ledger() == []
 
 

@@ -15,6 +15,11 @@ from .conftest import TZ
 pytestmark = pytest.mark.django_db
 
 
+def _households(rights, n=2):
+    """``n`` 打磨岗 households holding a household right (one association may have none yet)."""
+    return list(Household.objects.filter(association__district__name="打磨岗灌区", pk__in=rights["households"]).order_by("pk")[:n])
+
+
 def _deal(rights, seller_right, buyer_right, price, day, *, household=None, volume=1000):
     """A completed irrigation trade row (the market is a read model over completed trades)."""
     from shuiquan.trading.parties import party_of_right
@@ -32,7 +37,7 @@ def _deal(rights, seller_right, buyer_right, price, day, *, household=None, volu
 
 
 def test_rolling_median_needs_five_trades_and_excludes_zero_prices(rights, users):
-    hh = list(Household.objects.filter(association__district__name="打磨岗灌区").order_by("pk")[:2])
+    hh = _households(rights)
     s, b = rights["households"][hh[0].pk], rights["households"][hh[1].pk]
     prices = ["0.30", "0", "0.20", "0.40", "0.25"]
     made = [_deal(rights, s, b, p, day).pk for day, p in enumerate(prices, start=1)]
@@ -55,15 +60,14 @@ def test_median_window_keeps_only_the_last_n(rights, users, city_admin):
     from shuiquan.core import config
 
     config.set_value("trading.median_window", "5", actor=city_admin)
-    hh = list(Household.objects.filter(association__district__name="打磨岗灌区").order_by("pk")[:2])
+    hh = _households(rights)
     s, b = rights["households"][hh[0].pk], rights["households"][hh[1].pk]
     made = [_deal(rights, s, b, p, day).pk for day, p in enumerate(["9.00", "0.10", "0.20", "0.30", "0.40", "0.50"], start=1)]
     assert market.price_series(Trade.objects.filter(pk__in=made))["irrigation"]["median"] == Decimal("0.3000")  # 9.00 fell out of the window
 
 
 def test_households_are_de_identified(rights, page):
-    hh = Household.objects.filter(association__district__name="打磨岗灌区").order_by("pk").first()
-    other = Household.objects.filter(association__district__name="打磨岗灌区").order_by("pk")[1]
+    hh, other = _households(rights)
     t = _deal(rights, rights["households"][hh.pk], rights["households"][other.pk], "0.3", 2)
     row = market.deal_row(t)
     assert hh.name not in row["seller"] and hh.code not in row["seller"]

@@ -11,21 +11,25 @@ from shuiquan.core.errors import Conflict, RuleViolation
 from shuiquan.ledger import services as ledger
 from shuiquan.ledger.invariants import verify_ledger
 from shuiquan.ledger.models import VolumeLock
-from shuiquan.registry.models import Association
 from shuiquan.trading import orderbook
 from shuiquan.trading.choices import OrderStatus, TradeMode, TradeStatus
 from shuiquan.trading.models import Fill, OutflowCap, Trade
 
-from .builders import rep_of
+from .builders import fresh_associations, pool, rep_of
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def book(users, rights, city_admin, clock_at):
+    """A session with 100 m³ lots, and four 打磨岗 associations no demo trade has touched, each of
+    which has pooled 300 m³ from its households (归集) so that it has something to offer."""
     config.set_value("trading.lot_m3", "100", actor=city_admin)  # 100 m³ lots for the small demo rights
-    damogang = list(Association.objects.filter(district__name="打磨岗灌区").order_by("pk"))
-    reps = {a.pk: (users["association_rep"] if users["association_rep"].association_id == a.pk else rep_of(a)) for a in damogang}
+    damogang = fresh_associations("打磨岗灌区")[:4]
+    assert len(damogang) == 4
+    reps = {a.pk: rep_of(a) for a in damogang}
+    for a in damogang:
+        pool(a, 300)
     session = orderbook.open_session(actor=city_admin)
     return session, damogang, reps
 
@@ -79,7 +83,7 @@ def test_orders_match_by_price_then_time_with_partial_fills_and_cancel(book, rig
 def test_scarce_capacity_in_the_opening_window_goes_by_recorded_draw_not_arrival(book, rights, clock_at, monkeypatch):
     session, a, reps = book
     seller = a[0]
-    OutflowCap.objects.create(association=seller, cap_m3=100, note="马山口支管输水能力（示例）")
+    OutflowCap.objects.create(association=seller, cap_m3=100, note="该协会支管输水能力（示例）")
     ask = _order(reps, seller, session, "ask", 2, "0.30")
     clock_at.advance(seconds=1)
     first = _order(reps, a[1], session, "bid", 1, "0.35")  # arrives first

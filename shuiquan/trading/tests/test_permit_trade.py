@@ -50,6 +50,13 @@ def test_T7_three_year_permit_trade_changes_both_permits_and_posts_three_years(u
     seller_available = {y: ledger.available(seller_right, y) for y in (2025, 2026, 2027, 2028)}
     buyer_before = {y: ledger.balance(buyer_right, y) for y in (2025, 2026, 2027, 2028, 2029)}
     seller_volume, buyer_volume = seller_permit.annual_volume_m3, buyer_permit.annual_volume_m3
+    # The annual withdrawal plans before the trade (the registry's demo plans, and those an earlier
+    # demo trade changed); where a year has none, the permitted volume is the plan.
+    def plans(permit):
+        set_ = dict(AnnualWithdrawalPlan.objects.filter(permit=permit).values_list("year", "volume_m3"))
+        return {y: set_.get(y, permit.annual_volume_m3) for y in (2026, 2027, 2028)}
+
+    seller_plans, buyer_plans = plans(seller_permit), plans(buyer_permit)
 
     trade, _, _ = permit_trade(users, rights)
     assert trade.status == TradeStatus.SETTLED
@@ -76,13 +83,17 @@ def test_T7_three_year_permit_trade_changes_both_permits_and_posts_three_years(u
     assert (change.seller_volume_before_m3, change.seller_volume_after_m3) == (seller_volume, seller_volume - VOLUME)
     assert (change.buyer_volume_before_m3, change.buyer_volume_after_m3) == (buyer_volume, buyer_volume + VOLUME)
     assert change.seller_use == "industrial" and change.buyer_use == "industrial"
-    assert change.seller_plans == {"2026": seller_volume - VOLUME, "2027": seller_volume - VOLUME, "2028": seller_volume - VOLUME}
+    # T7: each year's plan changes by the traded volume
+    assert change.seller_plans == {str(y): seller_plans[y] - VOLUME for y in (2026, 2027, 2028)}
+    assert change.buyer_plans == {str(y): buyer_plans[y] + VOLUME for y in (2026, 2027, 2028)}
     seller_permit.refresh_from_db()
     buyer_permit.refresh_from_db()
-    # 内乡永安药业 910,000 → 410,000 m³/yr; 唐河华润生物制药 510,000 → 1,010,000 m³/yr (demo data)
+    # 内乡永安药业 and 唐河华润生物制药 (demo data): each permit changes by 500,000 m³/yr
     assert seller_permit.annual_volume_m3 == seller_volume - 500_000 and seller_permit.status == "changed"
     assert buyer_permit.annual_volume_m3 == buyer_volume + 500_000 and buyer_permit.status == "changed"
-    assert AnnualWithdrawalPlan.objects.get(permit=buyer_permit, year=2027).volume_m3 == buyer_volume + 500_000
+    for y in (2026, 2027, 2028):
+        assert AnnualWithdrawalPlan.objects.get(permit=seller_permit, year=y).volume_m3 == seller_plans[y] - 500_000
+        assert AnnualWithdrawalPlan.objects.get(permit=buyer_permit, year=y).volume_m3 == buyer_plans[y] + 500_000
     # F1: proceeds less the seller's fee (0.5%) go to the seller
     assert trade.seller_fee == Decimal("9000.00") and trade.buyer_fee == Decimal("9000.00")
     assert trade.proceeds == Decimal("1791000.00") and trade.proceeds_to == "内乡永安药业有限公司"

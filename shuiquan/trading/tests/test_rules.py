@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 
 from shuiquan.core.errors import RuleViolation, ValidationFailed
-from shuiquan.registry.models import Association, MeteringDevice, Sector, WaterSource, WithdrawalPermit
+from shuiquan.registry.models import MeteringDevice, Sector, WaterSource, WithdrawalPermit
 from shuiquan.trading import rules, services
 from shuiquan.trading.models import EliminatedIndustry, LegalProhibition, PollutantIntensity, SectorQuota, Trade
 
-from .builders import holder_of, permit_of, rep_of
+from .builders import fresh_associations, holder_of, permit_of, pool, rep_of
 
 pytestmark = pytest.mark.django_db
 VOLUME = 500_000
@@ -163,10 +163,11 @@ def test_M2_irrigation_buyer_without_irrigation_metering_refused(users, rights, 
     from shuiquan.core import config
 
     config.set_value("trading.m2_irrigation_accept_district_meter", "false", actor=city_admin)
-    damogang = list(Association.objects.filter(district__name="打磨岗灌区").order_by("pk"))
+    damogang = fresh_associations("打磨岗灌区")
+    seller_right = pool(damogang[0], 1_000)
     snap = ledger_snapshot()
-    _refused(lambda: services.apply_trade(actor=users["association_rep"], trade_type="irrigation",
-                                          seller_right=rights["associations"][damogang[0].pk], volume_m3=1_000, start_year=2026,
+    _refused(lambda: services.apply_trade(actor=rep_of(damogang[0]), trade_type="irrigation",
+                                          seller_right=seller_right, volume_m3=1_000, start_year=2026,
                                           end_year=2026, buyer=f"association:{damogang[1].pk}"),
              "M2", "m2_seller_no_irrigation_metering", ledger_snapshot, snap)
 
@@ -207,7 +208,8 @@ def test_S6_cut_trade_volume_refused(users, rights, seller, ledger_snapshot, cit
     saving = _saving(users, permit)
     snap = ledger_snapshot()
     err = _refused(lambda: _apply(users, rights, saving=saving), "S6", "s6_volume_cut", ledger_snapshot, snap)
-    assert "455,000" in err.message  # 50% of the right's 910,000 m³
+    # 50 % of the nominal volume allocation registered for the right (A3: 881,790 m³ for 内乡永安药业 in the demo)
+    assert f"每年最多 {right.annual_volume_m3 // 2:,} 立方米" in err.message
     trade = _apply(users, rights, volume=100_000, saving=saving)  # within the cut volume
     assert trade.volume_m3 == 100_000
 
@@ -270,16 +272,17 @@ def test_T4_volume_above_permit_limit_refused(users, rights, seller, ledger_snap
 
 
 def test_T9_irrigation_user_cannot_sell_directly_to_industry(users, rights, ledger_snapshot):
-    damogang = Association.objects.filter(district__name="打磨岗灌区").order_by("pk").first()
+    damogang = fresh_associations("打磨岗灌区")[0]
+    seller_right = pool(damogang, 1_000)
     snap = ledger_snapshot()
-    _refused(lambda: services.apply_trade(actor=users["association_rep"], trade_type="irrigation",
-                                          seller_right=rights["associations"][damogang.pk], volume_m3=1_000, start_year=2026,
+    _refused(lambda: services.apply_trade(actor=rep_of(damogang), trade_type="irrigation",
+                                          seller_right=seller_right, volume_m3=1_000, start_year=2026,
                                           end_year=2026, buyer=f"permit:{permit_of('buyer_holder').pk}"),
              "T9", "t9_buyer_not_irrigation_user", ledger_snapshot, snap)
 
 
 def test_T9_unfiled_multi_year_trade_refused_at_registration_check(users, rights):
-    damogang = list(Association.objects.filter(district__name="打磨岗灌区").order_by("pk"))
+    damogang = fresh_associations("打磨岗灌区")
     check = rules.Check(trade_type="irrigation", stage="registration", seller=rules.Party("association", damogang[0]),
                         seller_right=rights["associations"][damogang[0].pk], volume_m3=500, years=[2026, 2027],
                         buyer=rules.Party("association", damogang[1]), buyer_right=rights["associations"][damogang[1].pk])
@@ -296,9 +299,9 @@ def test_T10_reserve_resale_to_non_industry_refused(users, rights, ledger_snapsh
     from shuiquan.ledger.choices import EntryKind
 
     reserve = rights["neixiang_reserve"]
-    damogang = list(Association.objects.filter(district__name="打磨岗灌区").order_by("pk"))
-    rep = users["association_rep"]
-    buy = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=rights["associations"][damogang[0].pk], volume_m3=1_000,
+    damogang = fresh_associations("打磨岗灌区")
+    rep = rep_of(damogang[0])
+    buy = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=pool(damogang[0], 1_000), volume_m3=1_000,
                                start_year=2026, end_year=2026, buyer=f"reserve:{reserve.pk}")
     services.agree(actor=rep, trade=buy, unit_price="0.2")
     services.sign(actor=rep, trade=buy)

@@ -8,7 +8,7 @@ from shuiquan.trading import services
 from shuiquan.trading.choices import TradeStatus
 from shuiquan.trading.models import Trade
 
-from .builders import permit_of
+from .builders import fresh_associations, permit_of, pool, rep_of
 
 pytestmark = pytest.mark.django_db
 
@@ -106,10 +106,8 @@ def test_config_lists_are_editable_by_the_city_only_and_audited(users, page):
 
 
 def test_public_pages_need_no_login_and_hide_household_identities(users, rights, page, clock_at):
-    from shuiquan.registry.models import Association
-
-    assoc = Association.objects.filter(district__name="打磨岗灌区").order_by("pk").first()
-    rep = users["association_rep"]
+    assoc = fresh_associations("打磨岗灌区")[0]
+    rep = rep_of(assoc)
     hh = assoc.households.order_by("code").first()
     trade = services.apply_trade(actor=rep, trade_type="irrigation", seller_right=rights["households"][hh.pk], volume_m3=200, start_year=2026,
                                  end_year=2026, mode="listing")
@@ -167,7 +165,7 @@ def test_english_switch(users, rights, page):
 
 
 def test_auction_orderbook_impact_and_savings_pages_render(users, rights, page, clock_at):
-    from shuiquan.registry.models import Association, WithdrawalPermit
+    from shuiquan.registry.models import WithdrawalPermit
     from shuiquan.trading import orderbook
 
     from .builders import holder_of
@@ -207,8 +205,9 @@ def test_auction_orderbook_impact_and_savings_pages_render(users, rights, page, 
     # order book session page
     admin = page(users["city_admin"])
     session = orderbook.open_session(actor=users["city_admin"], opening_minutes=0)
-    assoc = Association.objects.filter(district__name="打磨岗灌区").order_by("pk").first()
-    rep = page(users["association_rep"])
+    assoc = fresh_associations("打磨岗灌区")[0]
+    pool(assoc, session.lot_m3)  # one lot pooled from its households (归集) to offer
+    rep = page(rep_of(assoc))
     _post(rep, reverse("trading:orderbook_session", args=[session.pk]), {"side": "ask", "party": f"association:{assoc.pk}", "lots": 1,
                                                                          "limit_price": "0.30"})
     html = rep.get(reverse("trading:orderbook_session", args=[session.pk])).content.decode()
