@@ -50,7 +50,7 @@ class BankReferenceSerializer(serializers.Serializer):
     bank_reference = serializers.CharField(max_length=60)
 
 
-class NoteSerializer(serializers.Serializer):
+class PledgeNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -140,9 +140,9 @@ class ReconcileRowSerializer(serializers.Serializer):
     issues = serializers.ListField(child=serializers.CharField())
 
 
-class ReferenceSerializer(serializers.Serializer):
+class OrderbookReferenceSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=80)
 
 
-class ReasonSerializer(serializers.Serializer):
+class FundReverseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)

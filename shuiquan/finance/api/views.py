@@ -62,17 +62,17 @@ class PledgeViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     def register(self, request, pk=None):
         return self._done(services.register_pledge(self.get_object(), actor=request.user))
 
-    @extend_schema(request=s.NoteSerializer, responses=s.PledgeSerializer)
+    @extend_schema(request=s.PledgeNoteSerializer, responses=s.PledgeSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        body = s.NoteSerializer(data=request.data)
+        body = s.PledgeNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._done(services.reject_pledge(self.get_object(), actor=request.user, reason=body.validated_data["note"]))
 
-    @extend_schema(request=s.NoteSerializer, responses=s.PledgeSerializer)
+    @extend_schema(request=s.PledgeNoteSerializer, responses=s.PledgeSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        body = s.NoteSerializer(data=request.data)
+        body = s.PledgeNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._done(services.release_pledge(self.get_object(), actor=request.user, note=body.validated_data["note"]))
 
@@ -104,10 +104,10 @@ class FeeRightViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         row = services.register_fee_right_transfer(actor=request.user, **data.validated_data)
         return Response(s.FeeRightSerializer(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.NoteSerializer, responses=s.FeeRightSerializer)
+    @extend_schema(request=s.PledgeNoteSerializer, responses=s.FeeRightSerializer)
     @action(detail=True, methods=["post"])
     def terminate(self, request, pk=None):
-        body = s.NoteSerializer(data=request.data)
+        body = s.PledgeNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = services.terminate_fee_right_transfer(self.get_object(), actor=request.user, reason=body.validated_data["note"])
         return Response(s.FeeRightSerializer(row).data)
@@ -120,10 +120,10 @@ class FundEntryViewSet(ScopedReadOnlyViewSet):
     serializer_class = s.FundEntrySerializer
     filterset_fields = ["kind", "rule", "trade"]
 
-    @extend_schema(request=s.ReasonSerializer, responses={201: s.FundEntrySerializer})
+    @extend_schema(request=s.FundReverseSerializer, responses={201: s.FundEntrySerializer})
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
-        body = s.ReasonSerializer(data=request.data)
+        body = s.FundReverseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         entry = funds.reverse(self.get_object(), actor=request.user, reason=body.validated_data["reason"])
         return Response(s.FundEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
@@ -169,9 +169,9 @@ class TradeFundsView(APIView):
 class OrderbookPaymentView(APIView):
     """Record the buyer's payment of an order-book fill (the finance bureau)."""
 
-    @extend_schema(request=s.ReferenceSerializer, responses={201: s.TradeFundsSerializer})
+    @extend_schema(request=s.OrderbookReferenceSerializer, responses={201: s.TradeFundsSerializer})
     def post(self, request, trade_id: int):
-        body = s.ReferenceSerializer(data=request.data)
+        body = s.OrderbookReferenceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         trade = _trade(trade_id)
         funds.record_orderbook_payment(trade, actor=request.user, reference=body.validated_data["reference"])
@@ -181,9 +181,9 @@ class OrderbookPaymentView(APIView):
 class DistributeView(APIView):
     """F2: distribute a trade's SNWD non-tax revenue to county rewards and earmarked uses."""
 
-    @extend_schema(request=s.NoteSerializer, responses={201: s.FundEntrySerializer})
+    @extend_schema(request=s.PledgeNoteSerializer, responses={201: s.FundEntrySerializer})
     def post(self, request, trade_id: int):
-        body = s.NoteSerializer(data=request.data)
+        body = s.PledgeNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         entry = funds.distribute_snwd_revenue(_trade(trade_id), actor=request.user, note=body.validated_data["note"])
         return Response(s.FundEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -7,7 +7,7 @@ from ..forms import assessed_regions
 from ..models import AssessmentFigures, Complaint
 
 
-class MeasureSerializer(serializers.Serializer):
+class AssessmentMeasureSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     unit = serializers.CharField()
@@ -21,7 +21,7 @@ class MeasureSerializer(serializers.Serializer):
     target_basis = serializers.CharField()
 
 
-class TradeFlowSerializer(serializers.Serializer):
+class AssessmentTradeFlowSerializer(serializers.Serializer):
     entry = serializers.CharField()
     kind = serializers.CharField()
     reference = serializers.CharField()
@@ -32,7 +32,7 @@ class TradeFlowSerializer(serializers.Serializer):
     is_reversal = serializers.BooleanField()
 
 
-class RegionRefSerializer(serializers.Serializer):
+class AssessmentRegionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField(allow_null=True)
     name = serializers.CharField()
@@ -41,7 +41,7 @@ class RegionRefSerializer(serializers.Serializer):
 class AssessmentSerializer(serializers.Serializer):
     """A region's dual-control assessment for a year (S2: assessed = measured + sold − bought)."""
 
-    region = RegionRefSerializer()
+    region = AssessmentRegionSerializer()
     year = serializers.IntegerField()
     reported_m3 = serializers.IntegerField(allow_null=True)
     reported_basis = serializers.CharField()
@@ -57,11 +57,11 @@ class AssessmentSerializer(serializers.Serializer):
     by_use = serializers.DictField(child=serializers.IntegerField())
     by_use_basis = serializers.CharField()
     status = serializers.ChoiceField(choices=Status.choices)
-    measures = MeasureSerializer(many=True)
-    trades = TradeFlowSerializer(many=True)
+    measures = AssessmentMeasureSerializer(many=True)
+    trades = AssessmentTradeFlowSerializer(many=True)
 
 
-class YearQuerySerializer(serializers.Serializer):
+class AssessmentYearQuerySerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
 
 
@@ -102,7 +102,7 @@ class ReportedUseSerializer(serializers.Serializer):
         self.fields["region"].queryset = assessed_regions()
 
 
-class StatisticSerializer(serializers.Serializer):
+class ReportedStatisticSerializer(serializers.Serializer):
     region = serializers.IntegerField(source="region_id")
     year = serializers.IntegerField()
     use = serializers.CharField()
@@ -188,7 +188,7 @@ class EnforcementCreateSerializer(serializers.Serializer):
     finding = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
-class LiftSerializer(serializers.Serializer):
+class EnforcementLiftSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
     evidence = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
@@ -224,7 +224,7 @@ class InspectionCreateSerializer(serializers.Serializer):
     conclusion = serializers.ChoiceField(choices=InspectionConclusion.choices)
 
 
-class AttachmentUploadSerializer(serializers.Serializer):
+class InspectionAttachmentSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 

@@ -23,7 +23,7 @@ YEAR = OpenApiParameter("year", int, description="Assessment year (default: the 
 
 
 def _year(request, book) -> int:
-    q = s.YearQuerySerializer(data=request.query_params)
+    q = s.AssessmentYearQuerySerializer(data=request.query_params)
     q.is_valid(raise_exception=True)
     if q.validated_data.get("year"):
         return q.validated_data["year"]
@@ -73,13 +73,13 @@ class FiguresViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 class ReportedUseView(APIView):
     """Enter reported water use for a region and year (total and/or by sector) — city bureau only."""
 
-    @extend_schema(request=s.ReportedUseSerializer, responses={201: s.StatisticSerializer(many=True)})
+    @extend_schema(request=s.ReportedUseSerializer, responses={201: s.ReportedStatisticSerializer(many=True)})
     def post(self, request):
         data = s.ReportedUseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         rows = services.record_reported_use(actor=request.user, region=v.pop("region"), year=v.pop("year"), **v)
-        return Response(s.StatisticSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(s.ReportedStatisticSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
 
 class ComplaintViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
@@ -155,11 +155,11 @@ class EnforcementViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         row = services.impose_enforcement(actor=request.user, **v, **party)
         return Response(s.EnforcementSerializer(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.LiftSerializer, responses=s.EnforcementSerializer)
+    @extend_schema(request=s.EnforcementLiftSerializer, responses=s.EnforcementSerializer)
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
         row = self.get_object()
-        body = s.LiftSerializer(data=request.data)
+        body = s.EnforcementLiftSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = services.lift_enforcement(row, actor=request.user, **body.validated_data)
         return Response(s.EnforcementSerializer(Enforcement.objects.get(pk=row.pk)).data)
@@ -181,11 +181,11 @@ class InspectionViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         row = services.record_inspection(actor=request.user, trade=trade, **v)
         return Response(s.InspectionSerializer(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": s.AttachmentUploadSerializer}, responses={201: s.InspectionSerializer})
+    @extend_schema(request={"multipart/form-data": s.InspectionAttachmentSerializer}, responses={201: s.InspectionSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def attachments(self, request, pk=None):
         row = self.get_object()
-        data = s.AttachmentUploadSerializer(data=request.data)
+        data = s.InspectionAttachmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.attach(actor=request.user, obj=row, upload=data.validated_data["file"])
         return Response(s.InspectionSerializer(row).data, status=status.HTTP_201_CREATED)
@@ -219,7 +219,7 @@ class MonitoringView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("year", int)], responses=s.MonitoringSerializer(many=True))
     def get(self, request):
-        q = s.YearQuerySerializer(data=request.query_params)
+        q = s.AssessmentYearQuerySerializer(data=request.query_params)
         q.is_valid(raise_exception=True)
         from django.utils import timezone
 
