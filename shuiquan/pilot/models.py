@@ -31,7 +31,7 @@ class TaskStatus(models.TextChoices):
 class PilotTask(models.Model):
     source = models.CharField(_("来源"), max_length=20, choices=TaskSource.choices)
     number = models.PositiveSmallIntegerField(_("序号"))
-    sub_number = models.PositiveSmallIntegerField(_("子项"), null=True, blank=True)
+    sub_number = models.PositiveSmallIntegerField(_("子项"), default=0, help_text=_("0 表示该任务没有子项"))
     years = models.CharField(_("完成年度"), max_length=20)
     year_end = models.PositiveSmallIntegerField(_("截止年度"))
     title = models.CharField(_("工作任务"), max_length=300)
@@ -52,8 +52,7 @@ class PilotTask(models.Model):
         verbose_name = _("试点任务")
         verbose_name_plural = verbose_name
         constraints = [
-            models.UniqueConstraint(fields=["source", "number", "sub_number"], name="pilot_pilottask_unique",
-                                    nulls_distinct=False),
+            models.UniqueConstraint(fields=["source", "number", "sub_number"], name="pilot_pilottask_unique"),
             models.CheckConstraint(condition=Q(progress__lte=100), name="pilot_pilottask_progress_max"),
         ]
 

@@ -14,14 +14,14 @@ def _year_end(years: str) -> int:
 def load() -> dict[str, int]:
     for number, title, years, responsible in TABLE_9_1:
         PilotTask.objects.update_or_create(
-            source=TaskSource.TABLE_9_1, number=number, sub_number=None,
+            source=TaskSource.TABLE_9_1, number=number, sub_number=0,
             defaults={"title": title, "years": years, "year_end": _year_end(years), "responsible": responsible},
         )
     n_list = 0
     for number, years, title, items in TASK_LIST:
         for sub, content in enumerate(items, start=1):
             PilotTask.objects.update_or_create(
-                source=TaskSource.TASK_LIST, number=number, sub_number=sub if len(items) > 1 else None,
+                source=TaskSource.TASK_LIST, number=number, sub_number=sub if len(items) > 1 else 0,
                 defaults={"title": title, "years": years, "year_end": _year_end(years), "content": content,
                           "responsible": "市水利局"},
             )
