@@ -218,3 +218,33 @@ def test_backfill_is_idempotent(users, rights):
     assert funds.backfill() == 0
     assert FundEntry.objects.count() == n
     assert funds.post_payment(trade.payments.first()) == FundEntry.objects.get(payment=trade.payments.first())
+
+
+def test_order_book_fill_payment_is_recorded_by_the_finance_bureau(users, rights, city_admin, clock_at):
+    """An order-book fill (T9: no fees, no tax by default) — the finance bureau records the
+    buyer's payment: buyer −price, seller +price; the fill then reconciles."""
+    from shuiquan.trading import orderbook
+    from shuiquan.trading.tests.builders import fresh_associations, pool, rep_of
+
+    config.set_value("trading.lot_m3", "100", actor=city_admin)
+    seller, buyer = fresh_associations("打磨岗灌区")[:2]
+    pool(seller, 300)
+    session = orderbook.open_session(actor=city_admin)
+    clock_at.advance(minutes=31)
+    orderbook.place_order(actor=rep_of(seller), session=session, side="ask", party=f"association:{seller.pk}", lots=2, limit_price="0.30")
+    orderbook.place_order(actor=rep_of(buyer), session=session, side="bid", party=f"association:{buyer.pk}", lots=2, limit_price="0.30")
+    from shuiquan.trading.models import Trade
+
+    trade = Trade.objects.filter(mode="order_book").order_by("-pk").first()
+    assert trade.total_price == Decimal("60.00")
+    assert "委托撮合成交价款未记录" in funds.reconcile(trade)
+    with pytest.raises(Forbidden):
+        funds.record_orderbook_payment(trade, actor=users["permit_holder"], reference="X")
+    with pytest.raises(ValidationFailed):
+        funds.record_orderbook_payment(trade, actor=users["finance_officer"], reference=" ")
+    entry = funds.record_orderbook_payment(trade, actor=users["finance_officer"], reference="农商行-0001")
+    lines = {line.account.code: line.amount for line in entry.lines.all()}
+    assert lines == {f"party:association:{buyer.pk}": Decimal("-60.00"), f"party:association:{seller.pk}": Decimal("60.00")}
+    assert entry.rule == "F1" and funds.reconcile(trade) == []
+    with pytest.raises(Conflict):
+        funds.record_orderbook_payment(trade, actor=users["finance_officer"], reference="again")
