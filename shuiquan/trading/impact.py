@@ -6,15 +6,14 @@ dual-control position (S2: sold volume counts against the seller region's cap, b
 not count against the buyer region's cap), the source it draws on, and every rule that would
 refuse it at any stage.
 
-Metered use comes from the metering capability. Its wiring lives here and only here:
-``metered_use(permit, year)`` and ``metered_region_use(region, year)`` call
-``shuiquan.metering.services.permit_year_use`` / ``region_year_use`` when those exist and return
-``None`` (shown as "no metered data") until then.
+Metered use comes from the metering capability (``metering.usage``) and a region's measured use from
+the dual-control assessment (``supervision.assessment``). Their wiring lives here and only here:
+``metered_use(permit, year)``, ``metered_region_use(region, year)`` and ``region_use(region, year)``;
+each returns ``None`` (shown as "no metered data") when there is nothing to read.
 """
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
 
 from django.db.models import Q
@@ -35,23 +34,23 @@ PROCEDURAL = {"t4_saving_not_verified", "t9_not_filed", "t2_snwd_not_consulted",
 POSTED = (TradeStatus.REGISTERED, TradeStatus.EXPIRED)
 
 
-def _metering(name: str):
-    try:
-        module = importlib.import_module("shuiquan.metering.services")
-    except ImportError:
-        return None
-    return getattr(module, name, None)
-
-
 def metered_use(permit, year: int) -> int | None:
-    """Metered annual use of a permit (m³), or None when metering has no data."""
-    fn = _metering("permit_year_use")
-    return fn(permit, year) if fn is not None and permit is not None else None
+    """Metered annual use of a permit (m³, from ``metering.usage``), or None when metering has no data."""
+    if permit is None:
+        return None
+    from shuiquan.metering import usage
+
+    found = usage.permit_year_use([permit.pk], year).get(permit.pk)
+    return found[0] if found else None
 
 
 def metered_region_use(region, year: int) -> int | None:
-    fn = _metering("region_year_use")
-    return fn(region, year) if fn is not None and region is not None else None
+    """Metered use of the region's metered intakes in ``year`` (part of its total use), or None."""
+    if region is None:
+        return None
+    from shuiquan.supervision.metered import load
+
+    return load(year).region(region.pk)
 
 
 def region_cap(region, year: int) -> int | None:
@@ -65,10 +64,12 @@ def region_cap(region, year: int) -> int | None:
 
 
 def region_use(region, year: int) -> tuple[int | None, str]:
-    """The region's use: metered if metering has it, else the latest reported statistic (Table 1-2)."""
-    metered = metered_region_use(region, year)
-    if metered is not None:
-        return metered, "计量用水量"
+    """The region's total use for T11 and the S2 preview: the latest reported statistic (统计上报,
+    Table 1-2 and later years entered in supervision). Metered use is not used here because it covers
+    only the intakes with online meters — a part of a region's use — and would understate it; the
+    preview shows the metered figure beside it."""
+    if region is None or region.kind in (RegionKind.OUTSIDE, RegionKind.PROVINCE):
+        return None, "无用水数据"
     stat = (reg.WaterUseStatistic.objects.filter(region=region, year__lte=year, use="", kind="row").order_by("-year").first())
     if stat is None:
         return None, "无用水数据"
