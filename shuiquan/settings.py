@@ -130,7 +130,13 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"].setdefault("TEST", {})
+    # Tests use a file database (not SQLite's shared-cache memory database): threads and child
+    # processes (RTU server, live server, crash tests) then get WAL and the busy timeout exactly as
+    # in production, instead of "database table is locked" errors from shared-cache table locks.
+    # One file per test process, so parallel runs in one checkout do not collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SHUIQUAN_TEST_SQLITE_PATH", str(VAR_DIR / f"test-{os.getpid()}.sqlite3")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: local memory unless REDIS_URL is set (nothing correctness-critical lives in it) ----
