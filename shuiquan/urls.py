@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+
+from shuiquan.core.api.schema import CachedSchemaView
 
 APPS = ["registry", "ledger", "allocation", "trading", "metering", "supervision", "finance", "pilot"]
 
@@ -17,7 +19,7 @@ urlpatterns = [
     path("public/", include("shuiquan.portal.urls")),
     *[path(f"{app}/", include(f"shuiquan.{app}.urls")) for app in APPS],
     path("api/v1/", include((api_patterns, "api"))),
-    path("api/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
+    path("api/openapi.json", CachedSchemaView.as_view(), name="openapi-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi-schema"), name="api-redoc"),
 ]

@@ -117,3 +117,19 @@ def test_uploads_are_size_limited_and_type_checked():
     with pytest.raises(ValidationFailed) as exc:
         check_upload(big, kinds=("pdf",), max_bytes=1000)
     assert exc.value.code == "file_too_large"
+
+
+def test_openapi_schema_is_generated_once_per_language(client):
+    """The schema is public and only changes with the code: generated once, then served from memory."""
+    from unittest import mock
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    from shuiquan.core.api import schema as schema_module
+
+    schema_module._cache.clear()
+    with mock.patch.object(SchemaGenerator, "get_schema", autospec=True, side_effect=SchemaGenerator.get_schema) as spy:
+        first = client.get("/api/openapi.json").json()
+        second = client.get("/api/openapi.json").json()
+    assert first == second and first["openapi"].startswith("3.")
+    assert spy.call_count == 1
