@@ -1,3 +1,5 @@
+import logging
+
 from django.core.management.base import BaseCommand
 
 from shuiquan.core.loading import load_demo, load_reference
@@ -14,7 +16,15 @@ class Command(BaseCommand):
         counts = load_reference()
         self.stdout.write("南阳市基础数据 Nanyang reference data: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
         if opts["demo"]:
-            done = load_demo(opts["size"])
+            # The demo replays hundreds of trade and metering events; their per-event INFO lines
+            # (useful when serving) would bury the summary below. Warnings still show.
+            events = logging.getLogger("shuiquan.trading")
+            level = events.level
+            events.setLevel(max(level, logging.WARNING))
+            try:
+                done = load_demo(opts["size"])
+            finally:
+                events.setLevel(level)
             if not done:
                 self.stdout.write("演示数据已加载，未作改动 Demo data already loaded; nothing changed.")
             for app, c in done.items():
