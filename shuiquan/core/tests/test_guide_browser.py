@@ -286,3 +286,11 @@ def test_snwd_unit_gives_its_opinion_on_an_snwd_trade(browser):
     trade.refresh_from_db()
     assert trade.status == TradeStatus.CONSULTED
     assert "已征求意见" in pg.inner_text("main")
+
+    # Its trade list holds the SNWD trades only.
+    from shuiquan.trading.models import Trade
+
+    pg.goto_path("/trading/trades/")
+    table = pg.inner_text("table.data")
+    for t in Trade.objects.all():
+        assert (t.number in table) == t.is_snwd, t.number
