@@ -57,6 +57,9 @@ def test_association_allocation_from_county_to_certificate(browser):
     pg.goto(run_url)
     pg.click("#action-issue")
     pg.wait_for_selector("#certificates")
+    assert pg.inner_text("#run-status") == "已发证"
+    pg.locator("#certificates").scroll_into_view_if_needed()
+    screenshot(pg, "allocation-issue")
     right = WaterRight.objects.get(association=association, kind="irrigation")
     cert = right.certificates.get()
     with pg.expect_download() as info:
