@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from shuiquan.core import audit
+from shuiquan.core import audit, faults
 from shuiquan.core.errors import Conflict, Forbidden, RuleViolation, ValidationFailed
 from shuiquan.core.roles import Role
 from shuiquan.core.scoping import get_scoped
@@ -83,6 +83,7 @@ def add_records(batch: IngestionBatch, records: list[tuple[int, dict]], *, actor
     regions = set(batch.extra.get("regions", [])) | total.regions
     if regions != set(batch.extra.get("regions", [])):
         IngestionBatch.objects.filter(pk=batch.pk).update(extra={**batch.extra, "regions": sorted(regions)})
+    faults.point("ingest_chunk")  # crash-safety tests only (inert unless SHUIQUAN_FAULT is set)
     return total
 
 

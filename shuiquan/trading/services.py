@@ -27,7 +27,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
-from shuiquan.core import audit, config, crud
+from shuiquan.core import audit, config, crud, faults
 from shuiquan.core.errors import (
     Conflict,
     DomainError,
@@ -1119,6 +1119,7 @@ def _register_locked(trade: Trade, *, actor, approval_number: str = "", seller_p
         channel = "南水北调中线工程主体及配套工程" if trade.is_snwd else "区域供水工程"
         for year in trade.years():
             DispatchPlanLine.objects.create(trade=trade, region=trade.buyer_region, year=year, volume_m3=trade.volume_m3, channel=channel)
+    faults.point("trade_register")  # crash-safety tests only (inert unless SHUIQUAN_FAULT is set)
     _step(trade, "register", actor, note or f"登记过户，分录 {entry.number}")
     return trade
 
