@@ -2,9 +2,8 @@
 
 ``child_env()`` gives the environment a subprocess needs to use the *same* database as the test:
 on PostgreSQL the test database (``DATABASE_URL`` built from the test connection); on SQLite a
-file test database (``SHUIQUAN_SQLITE_PATH``). pytest-django's SQLite test database is in memory
-and invisible to other processes, so there the tests are skipped with that reason (the PostgreSQL
-stage of ``make test`` runs them; it is required in CI).
+file test database (``SHUIQUAN_SQLITE_PATH``; settings make the SQLite test database a file). An
+in-memory database, invisible to other processes, skips the test with that reason.
 
 ``Child`` runs a command in its own process group with stdout and stderr in a file, waits for a
 line in that output with a deadline, and kills exactly the processes it started.

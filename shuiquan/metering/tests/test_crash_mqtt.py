@@ -3,8 +3,7 @@
 while a batch transaction is open, messages published during the outage, a restart with the same
 client id — and every reading stored exactly once, no partial batch.
 
-PostgreSQL only (the SQLite test database is in memory, invisible to the subprocess: skipped there
-with that reason). Needs the broker like the other MQTT tests (a failure with REQUIRE_MQTT=1).
+Runs on both databases (the SQLite test database is a file the subprocess opens too). Needs the broker like the other MQTT tests (a failure with REQUIRE_MQTT=1).
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ def test_kill_9_during_a_batch_leaves_no_partial_batch_and_the_restart_stores_ev
 
     from .conftest import Factory
 
-    env = child_env()  # skips on an in-memory SQLite test database
+    env = child_env()  # the same database as this test
     maker = Factory(User.objects.get(username="city_admin"))
     devices = [maker.device() for _ in range(N_DEVICES)]
     run_id = uuid.uuid4().hex[:10]

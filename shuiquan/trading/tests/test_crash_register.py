@@ -7,8 +7,7 @@ still settled, the ledger is exactly as before and verifies, no orphan entry or 
 audit chain verifies. After a restart the same request registers the trade once; a repeat is
 refused (409) and nothing is doubled.
 
-PostgreSQL only (the SQLite test database is in memory, invisible to the server process: skipped
-there with that reason).
+Runs on both databases (the SQLite test database is a file the server process opens too).
 """
 
 from __future__ import annotations
@@ -112,7 +111,7 @@ def test_kill_9_of_the_worker_mid_registration_leaves_no_half_written_trade_and_
 
     from shuiquan.ledger import services as ledger
 
-    env = child_env()  # skips on an in-memory SQLite test database
+    env = child_env()  # the same database as this test
     trade = _settled_regional_trade(users, rights)
     token = Token.objects.get_or_create(user=users["city_admin"])[0].key
     seller, buyer = rights["counties"]["411325"], rights["counties"]["411328"]
