@@ -103,7 +103,7 @@ def bench_devices(n: int, prefix: str = "B") -> list:
 # PostgreSQL database used as a template — whose name carries a digest of the migrations and demo
 # loaders, and every run starts from a fresh copy of it.
 
-BENCH_DIR = ROOT / "var" / "bench"
+BENCH_DIR = Path(os.environ.get("SHUIQUAN_BENCH_DIR", ROOT / "var" / "bench"))
 
 
 def use_postgres() -> bool:

@@ -40,7 +40,7 @@ import _common as c  # noqa: E402
 SIZES = {  # demo size, generated permits, measured requests per URL
     "full": ("full", 10_000, 40),
     "quick": ("small", 1_000, 15),
-    "tiny": ("small", 30, 3),
+    "tiny": ("small", 30, 2),
 }
 CLIENTS = 4
 STATIC = "/bench/static/"

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
 CLIENTS = 20
-TRADES = {"full": 300, "quick": 80, "tiny": 6}
-RACES = {"full": 10, "quick": 4, "tiny": 1}
+TRADES = {"full": 150, "quick": 40, "tiny": 3}
+RACES = {"full": 10, "quick": 3, "tiny": 1}
 VOLUME = 100  # m³ per trade
 
 
@@ -119,7 +119,7 @@ def is_contention(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and any(w in text for w in ("deadlock", "could not serialize", "database is locked", "busy"))
 
 
-def run_clients(work: list[int], officer, clients: int = CLIENTS):
+def run_clients(work: list[int], officer, clients: int | None = None):
     """Each client takes the next trade id from a shared queue and registers it (retrying on a
     contention error); returns (latencies, outcomes, retries, wall seconds)."""
     from django.db import connections
@@ -127,6 +127,7 @@ def run_clients(work: list[int], officer, clients: int = CLIENTS):
     from shuiquan.core.errors import DomainError
     from shuiquan.trading import services
 
+    clients = clients or CLIENTS
     q: queue.Queue = queue.Queue()
     for pk in work:
         q.put(pk)
@@ -174,8 +175,11 @@ def run_clients(work: list[int], officer, clients: int = CLIENTS):
 
 
 def main(argv: list[str]) -> int:
+    global CLIENTS
     size = c.size_arg(argv)
     n, races = TRADES[size], RACES[size]
+    if size == "tiny":
+        CLIENTS = 4  # the smoke test
     base = c.demo_base("small", rebuild="--rebuild" in argv)
     c.setup_django_env(c.fresh_copy(base, "trade_contention"))
     from django.db import connection
