@@ -59,3 +59,10 @@ def test_benchmark_runs_at_a_tiny_size(name):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert results and all({"name", "value", "unit"} <= set(r) for r in results), proc.stdout[-2000:]
+
+
+@pytest.mark.django_db
+def test_the_static_reference_view_is_routed_only_for_the_benchmark(client):
+    """``/bench/static/`` exists only in a server started with SHUIQUAN_BENCH=1 (bench_pages checks it answers there)."""
+    assert os.environ.get("SHUIQUAN_BENCH") != "1"
+    assert client.get("/bench/static/").status_code == 404
