@@ -3,7 +3,7 @@ with ON CONFLICT … RETURNING, device state and recomputation marks, batch coun
 SQLite and PostgreSQL, printed as a ratio to a raw bulk insert of the same rows into the same
 table (``COPY`` on PostgreSQL, ``executemany`` on SQLite).
 
-    .venv/bin/python bench/bench_metering_ingest.py [--quick]
+    .venv/bin/python bench/bench_metering_ingest.py [--quick] [--engine sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ def run_engine(engine: str, quick: bool) -> None:
     c.setup_django(engine, INGEST_DB)
     from shuiquan.metering.models import Reading
 
-    devices = c.bench_devices(50 if quick else DEVICES)
-    rows = records(devices, 100 if quick else HOURS)
+    tiny = "--tiny" in sys.argv  # the smoke test
+    devices = c.bench_devices(5 if tiny else 50 if quick else DEVICES)
+    rows = records(devices, 24 if tiny else 100 if quick else HOURS)
     n = len(rows)
     truncate()
     from shuiquan.metering import services

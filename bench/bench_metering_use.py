@@ -58,20 +58,22 @@ def main(argv: list[str]) -> int:
     from shuiquan.metering.choices import Source
     from shuiquan.metering.models import DeviceUse, IngestionBatch, Reading
 
-    n_devices = 500 if quick else DEVICES
+    tiny = "--tiny" in argv  # the smoke test (use its own BENCH_DATABASE_URL: it keeps 2 days of readings)
+    n_devices = 10 if tiny else 500 if quick else DEVICES
+    days = 2 if tiny else DAYS
     devices = c.bench_devices(n_devices, prefix="U")
     ids = [d.pk for d in devices]
-    last = FIRST + dt.timedelta(days=DAYS - 1)
-    expected = n_devices * DAYS * 24
+    last = FIRST + dt.timedelta(days=days - 1)
+    expected = n_devices * days * 24
     first_t = dt.datetime(2026, 9, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    in_range = Reading.objects.filter(device_id__in=ids, observed_at__gte=first_t, observed_at__lt=first_t + dt.timedelta(days=DAYS))
+    in_range = Reading.objects.filter(device_id__in=ids, observed_at__gte=first_t, observed_at__lt=first_t + dt.timedelta(days=days))
     have = in_range.count()
     if have != expected or "--regenerate" in argv:
         if have:
             in_range.delete()
         batch = IngestionBatch.objects.filter(label="benchmark: generated readings").first() or services.close_batch(
             services.open_batch(actor="bench", source=Source.DEMO, label="benchmark: generated readings"), actor="bench")
-        seconds = generate(ids, DAYS, batch.pk)
+        seconds = generate(ids, days, batch.pk)
         print(f"generated {expected:,} readings with generate_series in {seconds:.1f} s")
     else:
         print(f"reusing {have:,} generated readings (--regenerate to build them again)")
@@ -94,17 +96,17 @@ def main(argv: list[str]) -> int:
     assert done == n_devices, done
     months = DeviceUse.objects.filter(device_id__in=ids, period="month", start=FIRST).count()
     days_rows = DeviceUse.objects.filter(device_id__in=ids, period="day", start__gte=FIRST, start__lte=last).count()
-    assert months == n_devices and days_rows == n_devices * DAYS, (months, days_rows)
+    assert months == n_devices and days_rows == n_devices * days, (months, days_rows)
     # spot check: a device's month equals its register difference over the month (no interpolation needed here)
     d0 = devices[0]
     m = DeviceUse.objects.get(device=d0, period="month", start=FIRST)
     span = in_range.filter(device=d0).order_by("observed_at")
     assert m.volume_m3 == span.last().volume_m3 - span.first().volume_m3, (m.volume_m3,)
     print(f"readings table: {total_rows:,} rows; the September partition {size}")
-    print(f"full scan of metering_reading: {scan:.2f} s; monthly use for {n_devices:,} devices × {DAYS} days hourly "
+    print(f"full scan of metering_reading: {scan:.2f} s; monthly use for {n_devices:,} devices × {days} days hourly "
           f"({expected:,} readings): {t['seconds']:.1f} s = {t['seconds'] / scan:.1f} × the full scan "
           f"({expected / t['seconds']:,.0f} readings/s)")
-    c.result(f"monthly use, {n_devices:,} devices × {DAYS} d hourly (PostgreSQL)", t["seconds"], "s",
+    c.result(f"monthly use, {n_devices:,} devices × {days} d hourly (PostgreSQL)", t["seconds"], "s",
              reference=f"one full scan of {total_rows:,} rows: {scan:.2f} s", ratio=t["seconds"] / scan, readings=expected)
     c.result("full scan of metering_reading (PostgreSQL)", scan, "s", readings=total_rows)
     return 0

@@ -3,7 +3,7 @@
 
     make bench                          # all of them
     .venv/bin/python bench/run.py ingest    # only those whose name contains "ingest"
-    .venv/bin/python bench/run.py --quick   # smaller sizes (a smoke run)
+    .venv/bin/python bench/run.py --quick   # smaller sizes (or BENCH_SIZE=quick make bench)
 
 Each benchmark prints its own lines and, for the summary, lines ``RESULT {json}`` with at least
 ``name``, ``value``, ``unit`` and, where it compares with a reference, ``reference`` and ``ratio``.
@@ -15,6 +15,7 @@ and are skipped with a message when it is unreachable. To add a benchmark, drop 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -26,6 +27,8 @@ ROOT = HERE.parent
 
 def main(argv: list[str]) -> int:
     flags = [a for a in argv if a.startswith("-")]
+    if os.environ.get("BENCH_SIZE", "").lower() == "quick" and "--quick" not in flags:
+        flags.append("--quick")  # BENCH_SIZE=quick make bench
     names = [a for a in argv if not a.startswith("-")]
     scripts = sorted(p for p in HERE.glob("bench_*.py") if not names or any(n in p.stem for n in names))
     if not scripts:

@@ -1,5 +1,7 @@
 """URL map: pages per app, the public portal, the API under /api/v1/ with its OpenAPI schema."""
 
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
@@ -23,6 +25,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="openapi-schema"), name="api-redoc"),
 ]
+
+if os.environ.get("SHUIQUAN_BENCH") == "1":
+    # The page benchmark's reference (bench/bench_pages.py): a fixed small response from the same server.
+    from shuiquan.core.views import bench_static
+
+    urlpatterns.append(path("bench/static/", bench_static, name="bench-static"))
 
 handler403 = "shuiquan.core.errors_views.forbidden"
 handler404 = "shuiquan.core.errors_views.not_found"

@@ -5,12 +5,17 @@ city bureau (the change is audited). Apps declare their parameters at import tim
     NOTICE_DAYS = config.define("trading.notice_days", 10, "挂牌公告期（日）", "Listing notice period (days)")
 
 and read them with ``config.get("trading.notice_days")`` (or ``NOTICE_DAYS.value``).
+Within one web request each parameter is read from the database once (``request_cache``, entered
+by ``core.middleware.RequestContextMiddleware``): a list of 50 permits or trades whose rows each
+consult a parameter costs one query, not 50. Outside a request every ``get`` reads the database.
 ``docs/configuration.md`` lists them all (``manage.py list_parameters`` prints the table).
 """
 
 from __future__ import annotations
 
 import decimal
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +24,17 @@ from django.db import transaction
 from .errors import ValidationFailed
 
 _REGISTRY: dict[str, Parameter] = {}
+_request_values: ContextVar[dict | None] = ContextVar("shuiquan_config_request_values", default=None)
+
+
+@contextmanager
+def request_cache():
+    """Parameters read in this block are read from the database once (a request's snapshot)."""
+    token = _request_values.set({})
+    try:
+        yield
+    finally:
+        _request_values.reset(token)
 
 
 @dataclass(frozen=True)
@@ -76,8 +92,15 @@ def get(key: str) -> Any:
     from .models import ConfigValue
 
     param = _REGISTRY[key]
-    row = ConfigValue.objects.filter(key=key).first()
-    return param.default if row is None else param.parse(row.value)
+    cache = _request_values.get()
+    if cache is not None and key in cache:
+        value = cache[key]
+    else:
+        row = ConfigValue.objects.filter(key=key).first()
+        value = param.default if row is None else param.parse(row.value)
+        if cache is not None:
+            cache[key] = value
+    return list(value) if isinstance(value, list) else value
 
 
 @transaction.atomic
@@ -98,6 +121,9 @@ def set_value(key: str, raw: Any, *, actor) -> Any:
     row.value = param.to_json(value)
     row.updated_by = actor
     row.save()
+    cache = _request_values.get()
+    if cache is not None:
+        cache.pop(key, None)
     audit.record(actor=actor, action="config", obj=row, before=before, after={"value": row.value},
                  message=f"{param.label} / {param.label_en}", region_code="")
     return value

@@ -1,3 +1,4 @@
+from . import config
 from .context import reset_request_id, set_request_id
 
 
@@ -11,7 +12,8 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")[:64]
         token = set_request_id(incoming if incoming.replace("-", "").isalnum() else None)
         try:
-            response = self.get_response(request)
+            with config.request_cache():  # each parameter read once per request
+                response = self.get_response(request)
         finally:
             from .context import current_request_id
 

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,6 +23,13 @@ from .models import AuditEvent
 from .nav import workbench_panels
 from .roles import Role
 from .scoping import require_role
+
+
+def bench_static(request):
+    """A fixed small response: the reference of the page benchmark (``bench/bench_pages.py``) — the
+    same server, middleware, session and user lookup as a page, but no view work. Routed only when
+    ``SHUIQUAN_BENCH=1`` (``shuiquan/urls.py``)."""
+    return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
 
 
 def index(request):

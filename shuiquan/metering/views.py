@@ -108,7 +108,7 @@ def device_list(request):
     protocol = request.GET.get("protocol")
     if protocol in MeterProtocol.values:
         qs = qs.filter(protocol=protocol)
-    silent_ids = {s.device.pk for s in usage.silent_devices(devices=qs)}
+    silent_ids = usage.silent_device_ids(devices=qs)
     if request.GET.get("state") == "silent":
         qs = qs.filter(pk__in=silent_ids)
     page = Paginator(qs.order_by("serial"), 50).get_page(request.GET.get("page"))
@@ -160,7 +160,7 @@ def device_detail(request, pk):
         "sampled": sampled, "months": [(m, _flags(m.flags, request)) for m in months], "total": total,
         "total_flags": _flags(total.flags, request) if total else [], "page": page, "state": state,
         "alarms": Alarm.objects.filter(device=device, closed_at__isnull=True),
-        "silent": device.pk in {s.device.pk for s in usage.silent_devices(devices=MeteringDevice.objects.filter(pk=device.pk))},
+        "silent": device.pk in usage.silent_device_ids(devices=MeteringDevice.objects.filter(pk=device.pk)),
     })
 
 

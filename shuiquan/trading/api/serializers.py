@@ -93,8 +93,11 @@ class TradeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ListingBriefSerializer(allow_null=True))
     def get_listing(self, obj):
-        listing = Listing.objects.filter(trade=obj).first()
-        return ListingBriefSerializer(listing).data if listing else None
+        try:
+            listing = obj.listing  # select_related by the list (no query per trade)
+        except Listing.DoesNotExist:
+            return None
+        return ListingBriefSerializer(listing).data
 
     @extend_schema_field(VerificationCountdownSerializer(allow_null=True))
     def get_verification_countdown(self, obj):

@@ -70,7 +70,7 @@ class TradeViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Trade.objects.all()
 
     def get_queryset(self):
-        return _trades_for(self.request.user).select_related("seller_right", "buyer_right").order_by("-pk")
+        return _trades_for(self.request.user).select_related("seller_right", "buyer_right", "listing").order_by("-pk")
 
     def get_serializer_class(self):
         return s.TradeDetailSerializer if self.action == "retrieve" else s.TradeSerializer
