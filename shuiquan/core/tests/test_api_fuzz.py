@@ -70,6 +70,20 @@ def _model_for(path: str):
     return queryset.model if queryset is not None else None
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI handler closes "old" connections around each request, which on PostgreSQL would
+    close the test's transaction; Django's own test client disconnects the same handlers."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def tokens(users):
     from rest_framework.authtoken.models import Token
