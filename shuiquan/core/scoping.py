@@ -84,7 +84,9 @@ def get_scoped(model_or_qs, user, pk, action: str = VIEW, *, lock: bool = False)
     model = qs.model
     visible = qs.filter(scope_q(model, user, VIEW))
     try:
-        obj = (visible.select_for_update() if lock else visible).get(pk=pk)
+        # ``of=("self",)``: the scope filter may outer-join nullable relations, which PostgreSQL
+        # cannot lock ("FOR UPDATE cannot be applied to the nullable side of an outer join").
+        obj = (visible.select_for_update(of=("self",)) if lock else visible).get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
     if action != VIEW and not qs.filter(scope_q(model, user, action), pk=obj.pk).exists():

@@ -478,7 +478,8 @@ def attachments(obj):
 # ---------------------------------------------------------------------------------------------
 
 
-def _may_supervise(user, trade) -> bool:
+def may_supervise(user, trade) -> bool:
+    """The city bureau, or the county bureau of the seller's or the buyer's region (S3)."""
     if user.is_superuser or user.role == Role.CITY_ADMIN:
         return True
     return user.role == Role.COUNTY_OFFICER and user.region_id in (trade.seller_region_id, trade.buyer_region_id)
@@ -497,7 +498,7 @@ def record_inspection(*, actor, trade, inspected_on, inspectors: str, location: 
     from .models import SiteInspection
 
     trade = Trade.objects.select_for_update(of=("self",)).get(pk=trade.pk)
-    if not _may_supervise(actor, trade):
+    if not may_supervise(actor, trade):
         raise Forbidden(code="out_of_scope", message="现场核查由交易双方所在地县级水利局或市水利局进行",
                         message_en="On-site checks are made by the county bureau of either party or the city bureau")
     if trade.status in DEAD_STATES:
@@ -555,7 +556,7 @@ def record_evaluation(*, actor, trade, evaluated_on, evaluators: str, volume_tru
     from .models import TradeEvaluation
 
     trade = Trade.objects.select_for_update(of=("self",)).get(pk=trade.pk)
-    if not _may_supervise(actor, trade):
+    if not may_supervise(actor, trade):
         raise Forbidden(code="out_of_scope", message="交易后评估由市水利局或交易双方所在地县级水利局组织",
                         message_en="Post-trade evaluations are made by the city bureau or a party's county bureau")
     if trade.status not in (TradeStatus.REGISTERED, TradeStatus.EXPIRED):
@@ -581,7 +582,7 @@ def finalize_evaluation(evaluation, *, actor):
     from .models import TradeEvaluation
 
     row = TradeEvaluation.objects.select_for_update().select_related("trade").get(pk=evaluation.pk)
-    if not _may_supervise(actor, row.trade):
+    if not may_supervise(actor, row.trade):
         raise Forbidden(code="out_of_scope", message="无权定稿", message_en="You may not finalize this evaluation")
     if row.status == EvaluationStatus.FINAL:
         raise Conflict("already_final", "评估已定稿", "Already final")

@@ -313,6 +313,11 @@ def enforcement_detail(request, pk):
 # ---------------------------------------------------------------------------------------------
 
 
+#: Who may see a trade is wider than who may inspect or evaluate it (S3): the forms refuse the others.
+_SUPERVISE_REFUSAL = Forbidden(code="out_of_scope", message="现场核查和交易后评估由市水利局或交易双方所在地县级水利局组织",
+                               message_en="Site inspections and post-trade evaluations are made by the city bureau or a party's county bureau")
+
+
 def _trade(request, pk):
     from shuiquan.trading.services import trade_for_actor
 
@@ -348,6 +353,8 @@ def inspection_list(request):
 @login_required
 def inspection_new(request, trade_pk):
     trade = _trade(request, trade_pk)
+    if not services.may_supervise(request.user, trade):
+        return render_forbidden(request, _SUPERVISE_REFUSAL)
     form = InspectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)
@@ -404,6 +411,8 @@ def evaluation_list(request):
 @login_required
 def evaluation_new(request, trade_pk):
     trade = _trade(request, trade_pk)
+    if not services.may_supervise(request.user, trade):
+        return render_forbidden(request, _SUPERVISE_REFUSAL)
     form = EvaluationForm(request.POST or None, initial={"evaluated_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:

@@ -18,11 +18,11 @@ from ..models import (
 
 
 class LineSerializer(serializers.ModelSerializer):
-    region = serializers.CharField(source="region.name", default=None, read_only=True)
-    right = serializers.CharField(source="right.number", default=None, read_only=True)
-    right_id = serializers.IntegerField(default=None, read_only=True)
-    parent_seq = serializers.IntegerField(source="parent_line.seq", default=None, read_only=True)
-    household = serializers.CharField(source="household.code", default=None, read_only=True)
+    region = serializers.CharField(source="region.name", default=None, allow_null=True, read_only=True)
+    right = serializers.CharField(source="right.number", default=None, allow_null=True, read_only=True)
+    right_id = serializers.IntegerField(default=None, allow_null=True, read_only=True)
+    parent_seq = serializers.IntegerField(source="parent_line.seq", default=None, allow_null=True, read_only=True)
+    household = serializers.CharField(source="household.code", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = AllocationLine

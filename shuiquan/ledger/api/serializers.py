@@ -12,7 +12,7 @@ class BalanceSerializer(serializers.ModelSerializer):
 
 
 class RightSerializer(serializers.ModelSerializer):
-    region_name = serializers.CharField(source="region.name", default=None, read_only=True)
+    region_name = serializers.CharField(source="region.name", default=None, allow_null=True, read_only=True)
     parent_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:

@@ -41,8 +41,8 @@ class IssueSerializer(serializers.ModelSerializer):
 
 class BatchSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
-    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
-    region = serializers.CharField(source="region.name", default=None, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True, read_only=True)
+    region = serializers.CharField(source="region.name", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = IngestionBatch
@@ -100,8 +100,8 @@ class PermitUseSerializer(serializers.Serializer):
 
 
 class AlarmSerializer(serializers.ModelSerializer):
-    permit = serializers.CharField(source="permit.number", default=None)
-    device = serializers.CharField(source="device.serial", default=None)
+    permit = serializers.CharField(source="permit.number", default=None, allow_null=True)
+    device = serializers.CharField(source="device.serial", default=None, allow_null=True)
     region = serializers.CharField(source="region.name")
 
     class Meta:

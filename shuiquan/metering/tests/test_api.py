@@ -172,3 +172,18 @@ def test_hostile_readings_are_rejected_rows_never_errors(mk, city_admin, reading
 def test_bad_queries_are_4xx(city_admin, api, url):
     r = api(city_admin).get(url)
     assert 400 <= r.status_code < 500, (url, r.status_code)
+
+
+def test_a_district_manager_acknowledges_an_alarm_of_their_district(api, users):
+    """Found by the API fuzzer on PostgreSQL: the district manager's scope outer-joins nullable
+    relations (permit or device), and locking that join was a 500 ("FOR UPDATE cannot be applied to
+    the nullable side of an outer join"); ``get_scoped`` now locks the alarm row only."""
+    from shuiquan.metering.models import Alarm
+
+    manager = users["damogang_manager"]
+    alarm = Alarm.objects.restrict(manager, "change").filter(acknowledged_at=None).order_by("pk").first()
+    assert alarm is not None, "the small demo has an open alarm in 打磨岗灌区"
+    r = api(manager).post(f"/api/v1/metering/alarms/{alarm.pk}/acknowledge/", {"note": "已核实"}, format="json")
+    assert r.status_code == 200, r.content
+    alarm.refresh_from_db()
+    assert alarm.acknowledged_at is not None and alarm.acknowledged_by == manager

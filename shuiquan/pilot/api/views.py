@@ -35,6 +35,9 @@ class BudgetItemViewSet(ScopedReadOnlyViewSet):
     serializer_class = BudgetItemSerializer
 
     def get_queryset(self):
+        if self.action != "list":
+            # A queryset, not a list: ``get_object`` looks the item up in it (scoped).
+            return super().get_queryset()
         items = list(super().get_queryset())
         for item in items:
             item.spent = services.spent(item)

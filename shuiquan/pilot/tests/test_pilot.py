@@ -121,3 +121,14 @@ def test_pages_and_api(page, api, users):
                                                                          "date": "2025-10-01", "amount": "-1", "description": "x"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_amount"
     assert api(None).get("/api/v1/pilot/kpis/").status_code in (401, 403)
+
+
+def test_a_budget_item_detail_answers_with_spent_and_remaining(api, users):
+    """Found by the API fuzzer: GET /api/v1/pilot/budget/<id>/ was a 500 (the viewset looked the
+    item up in a list instead of a queryset)."""
+    item = BudgetItem.objects.get(code="B3")
+    r = api(users["city_admin"]).get(f"/api/v1/pilot/budget/{item.pk}/")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert Decimal(body["spent"]) + Decimal(body["remaining"]) == item.amount
+    assert api(users["city_admin"]).get("/api/v1/pilot/budget/999999/").json()["code"] == "not_found"

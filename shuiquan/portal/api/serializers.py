@@ -76,6 +76,9 @@ class PublicNoticeSerializer(serializers.ModelSerializer):
 
 
 class PolicyDocumentSerializer(serializers.ModelSerializer):
+    # Blank when the document has no public link: a plain string, so the schema does not promise a URI.
+    url = serializers.CharField(read_only=True)
+
     class Meta:
         model = PolicyDocument
         fields = ["key", "title", "issuer", "level", "status", "doc_number", "issued_text", "planned_year", "summary", "source_section", "url"]

@@ -172,6 +172,8 @@ class IndicatorSerializer(ReadSerializer):
 class WaterUserSerializer(ReadSerializer):
     region_name = _name_field("region.name")
     sector_name = _name_field("sector.name")
+    # Blank when unknown: a plain string, so the schema does not promise an e-mail address.
+    contact_email = serializers.CharField(read_only=True)
 
     class Meta:
         model = m.WaterUser

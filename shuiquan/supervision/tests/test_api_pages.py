@@ -118,3 +118,20 @@ def test_openapi_schema_covers_supervision_and_public(api, users):
     for p in ("/api/v1/supervision/assessment/", "/api/v1/supervision/enforcements/", "/api/v1/supervision/national/exports/",
               "/api/v1/supervision/national/acknowledgements/", "/api/v1/public/rights/", "/api/v1/public/complaints/"):
         assert p in paths, p
+
+
+def test_S3_inspection_and_evaluation_forms_refuse_those_who_may_not_supervise(page, users):
+    """Found by the access matrix: a permit holder (or the bank, the auditor, …) who may see a
+    trade could open its site-inspection and post-trade-evaluation forms; only the city bureau and
+    the parties' county bureaus may record them (S3), so the forms now answer 403 to the others."""
+    from shuiquan.trading.models import Trade
+    from shuiquan.trading.services import visible_trades
+
+    trade = visible_trades(users["permit_holder"]).order_by("pk").first()
+    assert trade is not None
+    for name in ("inspection_new", "evaluation_new"):
+        url = f"/supervision/{'inspections' if name == 'inspection_new' else 'evaluations'}/new/{trade.pk}/"
+        assert page(users["permit_holder"]).get(url).status_code == 403, url
+        assert page(users["auditor"]).get(url).status_code == 403, url
+        assert page(users["city_admin"]).get(url).status_code == 200, url
+    assert Trade.objects.filter(pk=trade.pk).exists()

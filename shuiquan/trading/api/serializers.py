@@ -73,7 +73,7 @@ class TradeSerializer(serializers.ModelSerializer):
     term_years = serializers.IntegerField(read_only=True)
     total_volume_m3 = serializers.IntegerField(read_only=True)
     seller_right_number = serializers.CharField(source="seller_right.number", read_only=True)
-    buyer_right_number = serializers.CharField(source="buyer_right.number", read_only=True, default=None)
+    buyer_right_number = serializers.CharField(source="buyer_right.number", read_only=True, default=None, allow_null=True)
     listing = serializers.SerializerMethodField()
     verification_countdown = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
@@ -398,7 +398,7 @@ class PoolingShareSerializer(serializers.ModelSerializer):
 
 
 class PoolingReturnSerializer(serializers.ModelSerializer):
-    entry_number = serializers.CharField(source="entry.number", read_only=True, default=None)
+    entry_number = serializers.CharField(source="entry.number", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = PoolingReturn
@@ -408,7 +408,7 @@ class PoolingReturnSerializer(serializers.ModelSerializer):
 class PoolingSerializer(serializers.ModelSerializer):
     association_name = serializers.CharField(source="association.name", read_only=True)
     association_right_number = serializers.CharField(source="association_right.number", read_only=True)
-    entry_number = serializers.CharField(source="entry.number", read_only=True, default=None)
+    entry_number = serializers.CharField(source="entry.number", read_only=True, default=None, allow_null=True)
     outstanding_m3 = serializers.IntegerField(read_only=True)
     shares = PoolingShareSerializer(many=True, read_only=True)
     returns = PoolingReturnSerializer(many=True, read_only=True)

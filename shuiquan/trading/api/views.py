@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -105,7 +106,7 @@ class TradeViewSet(viewsets.ReadOnlyModelViewSet):
     renew = _step("renew", s.RenewSerializer, "Renew by a new application (T8)")
 
     @extend_schema(summary="History: one row per transition", responses={200: s.TradeTransitionSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         trade = self.get_object()
         return Response(s.TradeTransitionSerializer(trade.history.all(), many=True).data)
@@ -175,7 +176,7 @@ class ImpactPreviewView(APIView):
 
 
 class RulesView(APIView):
-    @extend_schema(summary="The rules the engine applies, with the stages they run at", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(summary="The rules the engine applies, with the stages they run at", responses={200: build_array_type(build_basic_type(OpenApiTypes.OBJECT))})
     def get(self, request):
         return Response(rules.catalogue())
 
