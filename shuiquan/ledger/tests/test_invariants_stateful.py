@@ -19,9 +19,10 @@ ledger's low-level writers alone — in random order with random volumes:
 
 A step is one user action; each runs in a savepoint so that a refusal part-way through a
 multi-service action leaves nothing behind. A refusal must be a ``DomainError`` with a stable
-code (recorded; L1 ``insufficient_volume`` / ``pledge_insufficient_volume``, A3
-``regional_cap_exceeded``, 409 state conflicts, …), and must leave the ledger and the funds book
-exactly as they were; any other exception fails the test.
+code (recorded and printed; e.g. L1 ``insufficient_volume`` / ``pledge_insufficient_volume``, A3
+``regional_cap_exceeded``, F4 ``pledged``, 409 ``already_reversed`` / ``already_registered``), and
+must leave the ledger and the funds book exactly as they were; any other exception fails the test.
+The test also fails if, over all examples, some kind of action never once succeeded (a vacuous run).
 
 After every step: ``verify_ledger()`` (what ``manage.py verify_ledger`` runs) reports nothing and
 ``finance.funds.verify_book()`` reports nothing — and, asserted directly: every entry's postings
@@ -31,9 +32,12 @@ equal the postings and the active locks; children's nominal volumes stay within 
 (docs/ledger-tree.md); every funds entry sums to zero and every settled trade of the run reconciles
 with its funds entries.
 
-Each example runs inside a transaction rolled back at teardown (SQLite and PostgreSQL alike), with
-hypothesis's example database off (``database=None``) and derandomized, so runs are repeatable
-and leave nothing in the tree.
+The parties (two industrial buyers with metered intakes, two associations that pooled volume, the
+bank's officer, the seller's demo permit right) are built once per test; each example runs in a
+savepoint rolled back at its end (SQLite and PostgreSQL alike), so every example starts from the
+same book. Hypothesis's example database is off (``database=None``) and the run derandomized:
+repeatable, and nothing written to the tree. Size: 20 examples × 15 steps (``SQ_STATEFUL_EXAMPLES``
+/ ``SQ_STATEFUL_STEPS`` to explore more locally).
 """
 
 from __future__ import annotations
@@ -67,6 +71,8 @@ from shuiquan.trading.choices import TradeMode, TradeStatus
 from shuiquan.trading.models import Trade
 from shuiquan.trading.tests.builders import build_rights, fresh_associations, industrial_buyers, permit_of, pool, rep_of
 from shuiquan.trading.tests.conftest import START
+
+pytestmark = pytest.mark.django_db
 
 YEAR = START.year
 EXAMPLES = int(os.environ.get("SQ_STATEFUL_EXAMPLES", "20"))
@@ -192,7 +198,8 @@ class PlatformMachine(RuleBasedStateMachine):
     @rule(share=st.sampled_from(["quarter", "half", "all", "over"]), two_years=st.booleans(), buyer=st.integers(0, 1))
     def negotiate(self, share, two_years, buyer):
         """T12/T5/T3: saved volume declared, verified, agreed; agreeing locks the volume (L1:
-        refused with ``insufficient_volume`` when the seller's available volume is short)."""
+        refused with ``insufficient_volume`` when the seller's available volume is short, or F4
+        ``pledged`` when the shortfall is volume pledged to a bank)."""
         years = [clock.this_year(), clock.this_year() + 1] if two_years else [clock.this_year()]
         _u, permit, _r = self.buyers[buyer]
 
@@ -209,7 +216,8 @@ class PlatformMachine(RuleBasedStateMachine):
 
     @rule(share=st.sampled_from(["quarter", "half", "over"]))
     def list_(self, share):
-        """T3/T5: a verified saving listed at a fixed price; the listing locks the volume (L1)."""
+        """T3/T5: a verified saving listed at a fixed price; the listing locks the volume (L1; F4
+        ``pledged`` when the shortfall is pledged volume)."""
 
         def act():
             year = clock.this_year()
@@ -420,5 +428,3 @@ def test_random_use_of_the_services_never_breaks_the_ledger_or_the_funds_book(us
     assert not missing, f"never succeeded: {missing}"
     assert REFUSED
 
-
-pytestmark = pytest.mark.django_db
