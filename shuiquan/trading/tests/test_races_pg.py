@@ -45,8 +45,10 @@ YEAR = 2026
 
 def _child_database_url() -> str:
     """The running test database (pytest-django's ``test_…``), for the children."""
+    from urllib.parse import quote
+
     db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    auth = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
@@ -61,7 +63,11 @@ class Racers:
         self.procs = [subprocess.Popen([sys.executable, "-m", "shuiquan.trading.tests.race_worker", str(directory), str(i)],
                                        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
                       for i, log in enumerate(self.logs)]
-        self._wait([directory / f"ready-{i}" for i in range(n)], "start")
+        try:
+            self._wait([directory / f"ready-{i}" for i in range(n)], "start")
+        except BaseException:
+            self.kill()
+            raise
 
     def _wait(self, paths: list[Path], what: str, timeout: float = 90.0) -> None:
         end = time.monotonic() + timeout
@@ -91,6 +97,14 @@ class Racers:
         print(f"phase {k} {tasks[0]['op']}: {dict(Counter(r['outcome'] for r in results))}, "
               f"refusals {dict(Counter(r.get('code') for r in results if r['outcome'] == 'refused'))}, retries {retries}")
         return results
+
+    def kill(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for log in self.logs:
+            log.close()
 
     def close(self):
         (self.dir / "stop").touch()
