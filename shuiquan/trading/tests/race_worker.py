@@ -1,7 +1,7 @@
-"""One racing OS process for the concurrency tests (``test_races_pg.py``).
+"""One racing OS process for the concurrency tests (``test_races.py``).
 
-Run as ``python -m shuiquan.trading.tests.race_worker <dir> <index>`` with ``DATABASE_URL`` naming
-the running test database. It sets Django up, opens its own connection, writes ``ready-<index>``,
+Run as ``python -m shuiquan.trading.tests.race_worker <dir> <index>`` with the environment naming
+the running test database (``DATABASE_URL`` or ``SHUIQUAN_SQLITE_PATH``: ``children.child_env``). It sets Django up, opens its own connection, writes ``ready-<index>``,
 then for each phase k waits for ``go-<k>`` (all workers are released by the same file), reads
 ``phase-<k>.json`` (the clock's time and one task per worker), performs its task through the same
 entry point a view uses (``trading.services.run`` / ``core.retry.run``: the bounded retry of a

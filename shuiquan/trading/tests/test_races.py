@@ -1,10 +1,11 @@
-"""Races between OS processes on PostgreSQL (issue 7, item 2): many processes, each with its own
-database connection, act on the same listing, the same water right and the same order book at the
-same moment, through the entry points the views use (``trading.services.run`` / ``core.retry.run``).
+"""Races between OS processes (issue 7, item 2; PostgreSQL, and SQLite's file test database too):
+many processes, each with its own database connection, act on the same listing, the same water
+right and the same order book at the same moment, through the entry points the views use
+(``trading.services.run`` / ``core.retry.run``).
 
-N worker processes (``race_worker``: ``python -m …`` with ``DATABASE_URL`` naming the running test
-database, which holds committed data — ``seeded_transactional_db``) are started once for the
-module; each test releases them together phase by phase, and checks:
+N worker processes (``race_worker``: ``python -m …`` with the environment of
+``core.tests.children.child_env``, naming the running test database, which holds committed data —
+``seeded_transactional_db``) are started once for the module; each test releases them together phase by phase, and checks:
 
 - every process ended with success or a domain refusal with a stable code — no other error, no
   deadlock or serialization failure left unhandled (``core.retry`` retries those; its counts are
@@ -13,16 +14,16 @@ module; each test releases them together phase by phase, and checks:
   the parties' accounts is unchanged; every entry balances) — ``verify_ledger()`` and direct
   assertions — and the funds book balances.
 
-SQLite is skipped: its test database lives in the memory of the test process, which other
-processes cannot open (and the issue asks for PostgreSQL). ``make test`` runs these in its
-PostgreSQL stage (required there with ``REQUIRE_POSTGRES=1``).
+``make test`` runs these in its PostgreSQL stage (required there with ``REQUIRE_POSTGRES=1``) and
+in its SQLite stage, whose test database is a file the workers open (WAL, ``BEGIN IMMEDIATE``: the
+writers queue on SQLite's single write lock); an in-memory SQLite test database, invisible to
+other processes, skips them with that reason (``core.tests.children.child_env``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 import time
@@ -32,24 +33,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.db.models import Sum
 
-from shuiquan.conftest import requires_postgres
-
-pytestmark = [requires_postgres, pytest.mark.postgres]
+from shuiquan.core.tests.children import child_env
 
 N = 10  # processes per race
 YEAR = 2026
-
-
-def _child_database_url() -> str:
-    """The running test database (pytest-django's ``test_…``), for the children."""
-    from urllib.parse import quote
-
-    db = connection.settings_dict
-    auth = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Racers:
@@ -57,8 +46,7 @@ class Racers:
 
     def __init__(self, n: int, directory: Path):
         self.n, self.dir, self.k = n, directory, 0
-        env = {**os.environ, "DATABASE_URL": _child_database_url(), "DJANGO_SETTINGS_MODULE": "shuiquan.settings",
-               "DJANGO_ALLOW_ASYNC_UNSAFE": "true"}
+        env = child_env(DJANGO_ALLOW_ASYNC_UNSAFE="true")  # the same test database (skips if it is in memory)
         self.logs = [open(directory / f"worker-{i}.log", "wb") for i in range(n)]  # noqa: SIM115 — closed in close()
         self.procs = [subprocess.Popen([sys.executable, "-m", "shuiquan.trading.tests.race_worker", str(directory), str(i)],
                                        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
