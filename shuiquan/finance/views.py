@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from shuiquan.core import retry
 from shuiquan.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from shuiquan.core.generic import ObjectListView, apply_domain_error, audit_trail, render_forbidden
 from shuiquan.core.roles import Role
@@ -217,7 +218,7 @@ def pledge_new(request):
     form = PledgeApplyForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            pledge = services.apply_pledge(actor=request.user, **form.cleaned_data)
+            pledge = retry.run(services.apply_pledge, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
             apply_domain_error(form, exc, request.LANGUAGE_CODE)
         else:
@@ -273,18 +274,18 @@ def pledge_detail(request, pk):
             d = form.cleaned_data
             try:
                 if action == "confirm":
-                    services.confirm_by_bank(pledge, actor=request.user, bank_reference=d["bank_reference"])
+                    retry.run(services.confirm_by_bank, pledge, actor=request.user, bank_reference=d["bank_reference"])
                 elif action == "register":
-                    services.register_pledge(pledge, actor=request.user)
+                    retry.run(services.register_pledge, pledge, actor=request.user)
                 elif action == "reject":
-                    services.reject_pledge(pledge, actor=request.user, reason=d["note"])
+                    retry.run(services.reject_pledge, pledge, actor=request.user, reason=d["note"])
                 elif action == "release":
-                    services.release_pledge(pledge, actor=request.user, note=d["note"])
+                    retry.run(services.release_pledge, pledge, actor=request.user, note=d["note"])
                 elif action == "request_enforcement":
-                    services.request_enforcement(pledge, actor=request.user, buyer=d["buyer"], reason=d["reason"])
+                    retry.run(services.request_enforcement, pledge, actor=request.user, buyer=d["buyer"], reason=d["reason"])
                 elif action == "approve_enforcement":
-                    services.approve_enforcement(pledge, actor=request.user, buyer=d["buyer"], unit_price=d["unit_price"],
-                                                 savings=d["savings"], works_manager_opinion=d["works_manager_opinion"], note=d["note"])
+                    retry.run(services.approve_enforcement, pledge, actor=request.user, buyer=d["buyer"], unit_price=d["unit_price"],
+                              savings=d["savings"], works_manager_opinion=d["works_manager_opinion"], note=d["note"])
             except DomainError as exc:
                 apply_domain_error(form, exc, request.LANGUAGE_CODE)
             else:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
-from shuiquan.core import audit, config, crud, faults
+from shuiquan.core import audit, config, crud, faults, retry
 from shuiquan.core.errors import (
     Conflict,
     DomainError,
@@ -94,22 +93,14 @@ REF = "trading.trade"
 # ---------------------------------------------------------------------------------------------
 
 
-def run(fn, *args, attempts: int = 3, **kwargs):
-    """Call a service, retrying a bounded number of times when the database reports a deadlock or
-    a serialization failure (PostgreSQL) — only when not already inside a transaction."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn(*args, **kwargs)
-        except ConcurrentTransition:
-            raise Conflict("concurrent_change", "该交易刚被他人处理，请刷新后重试", "The trade was changed by someone else; reload and retry") from None
-        except OperationalError as exc:
-            text = str(exc).lower()
-            transient = "deadlock" in text or "could not serialize" in text or "lock timeout" in text or "database is locked" in text
-            if not transient or connection.in_atomic_block or attempt == attempts:
-                raise
-            log.warning("retrying %s after %s (attempt %s)", getattr(fn, "__name__", fn), exc, attempt)
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
+def run(fn, *args, attempts: int = retry.DEFAULT_ATTEMPTS, **kwargs):
+    """Call a service with ``core.retry``'s bounded retry of the whole transaction (deadlock,
+    serialization failure, SQLite busy — only when not already inside a transaction); a
+    django-fsm concurrent-transition error becomes a 409 refusal."""
+    try:
+        return retry.run(fn, *args, attempts=attempts, **kwargs)
+    except ConcurrentTransition:
+        raise Conflict("concurrent_change", "该交易刚被他人处理，请刷新后重试", "The trade was changed by someone else; reload and retry") from None
 
 
 def _positive_int(value, name: str, zh: str) -> int:

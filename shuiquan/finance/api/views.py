@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shuiquan.core.api.viewsets import ScopedReadOnlyViewSet
+from shuiquan.core import retry
 from shuiquan.core.errors import Forbidden, NotFound
 from shuiquan.core.roles import Role
 
@@ -44,7 +45,7 @@ class PledgeViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     def create(self, request, *args, **kwargs):
         data = s.PledgeApplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        pledge = services.apply_pledge(actor=request.user, **data.validated_data)
+        pledge = retry.run(services.apply_pledge, actor=request.user, **data.validated_data)
         return Response(s.PledgeSerializer(pledge).data, status=status.HTTP_201_CREATED)
 
     def _done(self, pledge):
@@ -55,40 +56,40 @@ class PledgeViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     def confirm(self, request, pk=None):
         body = s.BankReferenceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._done(services.confirm_by_bank(self.get_object(), actor=request.user, **body.validated_data))
+        return self._done(retry.run(services.confirm_by_bank, self.get_object(), actor=request.user, **body.validated_data))
 
     @extend_schema(request=None, responses=s.PledgeSerializer)
     @action(detail=True, methods=["post"])
     def register(self, request, pk=None):
-        return self._done(services.register_pledge(self.get_object(), actor=request.user))
+        return self._done(retry.run(services.register_pledge, self.get_object(), actor=request.user))
 
     @extend_schema(request=s.PledgeNoteSerializer, responses=s.PledgeSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         body = s.PledgeNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._done(services.reject_pledge(self.get_object(), actor=request.user, reason=body.validated_data["note"]))
+        return self._done(retry.run(services.reject_pledge, self.get_object(), actor=request.user, reason=body.validated_data["note"]))
 
     @extend_schema(request=s.PledgeNoteSerializer, responses=s.PledgeSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         body = s.PledgeNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._done(services.release_pledge(self.get_object(), actor=request.user, note=body.validated_data["note"]))
+        return self._done(retry.run(services.release_pledge, self.get_object(), actor=request.user, note=body.validated_data["note"]))
 
     @extend_schema(request=s.EnforcementRequestSerializer, responses=s.PledgeSerializer)
     @action(detail=True, methods=["post"], url_path="request-enforcement")
     def request_enforcement(self, request, pk=None):
         body = s.EnforcementRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._done(services.request_enforcement(self.get_object(), actor=request.user, **body.validated_data))
+        return self._done(retry.run(services.request_enforcement, self.get_object(), actor=request.user, **body.validated_data))
 
     @extend_schema(request=s.EnforcementApproveSerializer, responses=s.PledgeSerializer)
     @action(detail=True, methods=["post"], url_path="approve-enforcement")
     def approve_enforcement(self, request, pk=None):
         body = s.EnforcementApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._done(services.approve_enforcement(self.get_object(), actor=request.user, **body.validated_data))
+        return self._done(retry.run(services.approve_enforcement, self.get_object(), actor=request.user, **body.validated_data))
 
 
 class FeeRightViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):

@@ -118,3 +118,40 @@ def holder_of(permit, username: str | None = None):
 
 def rep_of(association, username: str | None = None):
     return user_for(association, "association_rep", username or f"rep_{association.pk}")
+
+
+def industrial_buyers(actor, n: int, tag: str, county_code: str = "411328", volume: int = 100_000):
+    """``n`` industrial buyers in a county (default 唐河县, drawing from 虎山水库), each with a permit (2025–2029), an intake
+    with a compliant online meter (M2), a withdrawal right allocated ``volume`` m³ a year from the
+    county's regional right, and an account. Returns ``[(user, permit, right), …]``; ``tag`` keeps
+    the numbers, serials and usernames of different tests apart."""
+    import datetime as dt
+
+    from shuiquan.core.models import User
+    from shuiquan.ledger.choices import EntryKind
+
+    county = reg.Region.objects.get(code=county_code)
+    county_right = ledger.right_for_region(county)
+    authority = reg.Authority.objects.filter(level="county", region=county).order_by("pk").first()
+    source = reg.WaterSource.objects.get(name="虎山水库")
+    sector = reg.Sector.objects.get(code="27")
+    out = []
+    for i in range(n):
+        holder = reg.WaterUser.objects.create(name=f"{tag}受让企业{i:02d}（测试）", kind="enterprise", region=county, sector=sector)
+        permit = reg.WithdrawalPermit.objects.create(
+            number=f"{county_code}-{tag}-{i:03d}", holder=holder, region=county, approving_authority=authority,
+            supervising_authority=authority, source=source, source_type="surface", withdrawal_method="pumping", use="industrial",
+            sector=sector, annual_volume_m3=volume, issued_on=dt.date(2025, 1, 1), valid_from=dt.date(2025, 1, 1),
+            valid_to=dt.date(2029, 12, 31))
+        intake = reg.IntakePoint.objects.create(code=f"{tag}{i:03d}", name=f"{tag}受让企业{i}取水口", water_user=holder, permit=permit,
+                                                region=county, source=source, longitude=Decimal("112.8"), latitude=Decimal("32.7"))
+        reg.MeteringDevice.objects.create(serial=f"{tag}{i:04d}", model="RTU-651A", protocol="sl651_hex", intake_point=intake,
+                                          region=county, is_online=True, meets_standard=True, installed_on=dt.date(2025, 2, 1))
+        right = ledger.open_right(actor=actor, kind=RightKind.WITHDRAWAL, name=f"{holder}取水权", holder=holder, permit=permit,
+                                  annual_volume_m3=volume, valid_from=dt.date(2025, 1, 1), valid_to=dt.date(2029, 12, 31),
+                                  parent=county_right, source=source, use="industrial")
+        ledger.transfer(actor=actor, kind=EntryKind.ALLOCATION, memo="取水许可", source=county_right, target=right,
+                        years=range(2025, 2030), amount=volume)
+        user = User.objects.create(username=f"{tag.lower()}_{i:02d}", role="permit_holder", water_user=holder, region=county)
+        out.append((user, permit, right))
+    return out
