@@ -1086,9 +1086,11 @@ def _entry_kind(trade: Trade) -> str:
 
 
 def _register_locked(trade: Trade, *, actor, approval_number: str = "", seller_plans=None, buyer_plans=None, note: str = "") -> Trade:
-    _enforce(trade, Stage.REGISTRATION)
+    # The state first: a trade someone else has just registered is refused as such (409), not by
+    # whatever rule its now-consumed volume would break.
     if not can_proceed(trade.register) or (actor is not None and not has_transition_perm(trade.register, actor)):
         _step(trade, "register", actor)
+    _enforce(trade, Stage.REGISTRATION)
     if trade.trade_type == TradeType.PERMIT and trade.term_years > 1:
         if not (approval_number or "").strip():
             raise ValidationFailed("approval_required", "交易期限超过一年，须填写取水许可变更批准文号（T7）",

@@ -215,9 +215,8 @@ def test_many_processes_take_the_same_listing_one_buyer_one_sale(racers, clock_a
     services.settle(actor=users["city_admin"], trade=trade)
     results = r.race([{"op": "register", "user": "neixiang_officer", "trade": trade.pk} for _ in range(N)], t2)
     assert _outcomes(results) == {"ok": 1, "refused": N - 1}
-    # The losers are refused by state (409) — or, since ``register`` re-checks the trade rules before
-    # the state, by F4 when the seller's right carries a pledge and the water has just left it.
-    assert _codes(results) <= {"transition_not_allowed", "concurrent_change", "pledged"}
+    # The losers are refused by state (409): ``register`` checks the state before the trade rules.
+    assert _codes(results) <= {"transition_not_allowed", "concurrent_change"}
     assert JournalEntry.objects.filter(reference_type="trading.trade", reference_id=str(trade.pk)).count() == 1
     trade.refresh_from_db()
     assert ledger.balance(seller_right, YEAR) == seller_before - volume  # sold once
