@@ -4,7 +4,7 @@ from rest_framework.authentication import TokenAuthentication
 class BearerTokenAuthentication(TokenAuthentication):
     """Token auth for machines: ``Authorization: Bearer <token>`` (``Token <token>`` also works).
 
-    Tokens are issued per account on the account page or with ``manage.py issue_token``.
+    Tokens are issued per account on the account page (``/accounts/me/``), an audited action.
     """
 
     keyword = "Bearer"
