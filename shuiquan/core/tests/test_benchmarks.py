@@ -53,6 +53,8 @@ def test_benchmark_runs_at_a_tiny_size(name):
     if name == "bench_metering_use":
         ok, why = _common.pg_reachable(SMOKE_PG)
         if not ok:
+            if os.environ.get("REQUIRE_POSTGRES") == "1":
+                pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {why}")
             pytest.skip(f"PostgreSQL not reachable: {why}")
     proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *CASES[name]], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
